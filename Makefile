@@ -1,0 +1,30 @@
+# Every entry point a person needs. Targets call the tools directly; read them to see what runs.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup test lint format demo bench check-infra clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP) ## create .venv and install the project with its dev extras (idempotent)
+
+test: setup ## the whole test suite
+	$(BIN)/pytest
+
+lint: setup ## ruff, formatting, and mypy --strict on the core
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean: ## remove the local stores and caches (not the virtual environment)
+	rm -rf .flightdelay .pytest_cache .mypy_cache .ruff_cache

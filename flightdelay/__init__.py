@@ -1,0 +1,50 @@
+"""flightdelay: the shared core of the flight delay prediction system.
+
+Storage, registry, settings, schema and features live here, so training, evaluation and serving
+compute everything with the very same code.
+"""
+
+from flightdelay.config import Settings, get_settings
+from flightdelay.errors import (
+    ConfigError,
+    DataError,
+    FetchError,
+    FlightDelayError,
+    ModelIntegrityError,
+    ObjectNotFound,
+    PreconditionFailed,
+    PromotionConflict,
+    RegistryError,
+    StorageError,
+    VersionNotFound,
+)
+from flightdelay.registry import Decision, Manifest, ModelArtifact, ModelMetadata, Registry
+from flightdelay.storage import LocalStore, ObjectStore, S3Store, StoredObject, open_store
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigError",
+    "DataError",
+    "Decision",
+    "FetchError",
+    "FlightDelayError",
+    "LocalStore",
+    "Manifest",
+    "ModelArtifact",
+    "ModelIntegrityError",
+    "ModelMetadata",
+    "ObjectNotFound",
+    "ObjectStore",
+    "PreconditionFailed",
+    "PromotionConflict",
+    "Registry",
+    "RegistryError",
+    "S3Store",
+    "Settings",
+    "StorageError",
+    "StoredObject",
+    "VersionNotFound",
+    "get_settings",
+    "open_store",
+]

@@ -1,0 +1,3 @@
+from flightdelay.cli import main
+
+main()

@@ -1,0 +1,167 @@
+"""The ``flightdelay`` command: one subcommand per pipeline stage and registry operation.
+
+Every command builds the settings once, passes them down, prints what it did, and exits non-zero
+on failure with one clear line (never a traceback for an expected failure).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from flightdelay.config import Settings, get_settings
+from flightdelay.errors import FlightDelayError
+from flightdelay.logs import configure_logging
+from flightdelay.registry import Decision, Registry
+from flightdelay.storage import open_store
+
+app = typer.Typer(
+    name="flightdelay",
+    help="Flight delay prediction: seed, train, fetch, evaluate, promote, roll back and serve.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+# Wide when piped, so versions and reasons are never cut in logs or by `| grep`.
+console = Console() if sys.stdout.isatty() else Console(width=200)
+
+
+@app.callback()
+def _root(ctx: typer.Context) -> None:
+    settings = get_settings()
+    configure_logging(settings.log_level, stream=sys.stderr)
+    ctx.obj = settings
+
+
+def settings_of(ctx: typer.Context) -> Settings:
+    settings: Settings = ctx.obj
+    return settings
+
+
+def registry_of(settings: Settings) -> Registry:
+    return Registry(open_store(settings.models_url, region=settings.aws_region))
+
+
+def emit_summary(summary: dict[str, Any]) -> None:
+    """Print a stage's JSON summary on stdout (what scripts and ECS logs read)."""
+    print(json.dumps(summary, indent=2, default=str))
+
+
+def _decisions_table(decisions: list[Decision], title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in ("time (UTC)", "verdict", "version", "live before → after", "reason"):
+        table.add_column(column)
+    for d in decisions:
+        table.add_row(
+            f"{d.created_at:%Y-%m-%d %H:%M:%S}",
+            d.verdict,
+            d.version or "-",
+            f"{d.previous or '-'} → {d.live_after or '-'}",
+            d.reason,
+        )
+    return table
+
+
+@app.command()
+def status(ctx: typer.Context) -> None:
+    """Show what is staged, what is live, and the last decisions."""
+    settings = settings_of(ctx)
+    registry = registry_of(settings)
+    console.print(f"Models store: {registry.store.url}")
+    live = registry.live_version()
+    if live is None:
+        console.print("Live model: nothing is live yet (no model has been promoted).")
+    else:
+        manifest = registry.manifest(live, "prod")
+        auc = manifest.metrics.get("roc_auc")
+        console.print(
+            f"Live model: {live} ({manifest.model_type}"
+            + (f", validation ROC-AUC {auc:.3f}" if auc is not None else "")
+            + ")"
+        )
+    staged = registry.staged()
+    if not staged:
+        console.print("Staged models: nothing is staged yet (run `flightdelay train`).")
+    else:
+        verdicts: dict[str, str] = {}
+        for decision in reversed(registry.decisions()):
+            if decision.version and decision.verdict in ("promoted", "rejected", "no_decision"):
+                verdicts[decision.version] = decision.verdict
+        table = Table(title="Staged models", title_justify="left")
+        for column in ("version", "created (UTC)", "model", "val ROC-AUC", "threshold", "verdict"):
+            table.add_column(column)
+        for m in staged:
+            auc = m.metrics.get("roc_auc")
+            table.add_row(
+                m.version,
+                f"{m.created_at:%Y-%m-%d %H:%M}",
+                m.model_type,
+                f"{auc:.3f}" if auc is not None else "-",
+                f"{m.threshold:.3f}",
+                ("live" if m.version == live else verdicts.get(m.version, "pending")),
+            )
+        console.print(table)
+    decisions = registry.decisions(limit=5)
+    if decisions:
+        console.print(_decisions_table(decisions, "Last decisions"))
+    else:
+        console.print("Decisions: none recorded yet.")
+
+
+@app.command()
+def promote(
+    ctx: typer.Context,
+    version: Annotated[str, typer.Argument(help="staged version to make live")],
+    reason: Annotated[str, typer.Option(help="why, for the decision record")] = "promoted by hand",
+) -> None:
+    """Promote a staged version by hand: copy to prod, verify, switch latest.txt."""
+    decision = registry_of(settings_of(ctx)).promote(version, reason=reason, source="cli")
+    console.print(f"Promoted {version} (live before: {decision.previous or 'nothing'}).")
+
+
+@app.command()
+def rollback(
+    ctx: typer.Context,
+    to: Annotated[str | None, typer.Option("--to", help="promoted version to go back to")] = None,
+    reason: Annotated[str | None, typer.Option(help="why, for the decision record")] = None,
+) -> None:
+    """Point latest.txt back at the previous promoted version (or the one given)."""
+    decision = registry_of(settings_of(ctx)).rollback(to, reason=reason, source="cli")
+    console.print(f"Rolled back from {decision.previous} to {decision.version}.")
+
+
+@app.command()
+def history(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option(help="how many decisions to show", min=1)] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="print the records as JSON")] = False,
+) -> None:
+    """Show the decision history, newest first."""
+    decisions = registry_of(settings_of(ctx)).decisions(limit=limit)
+    if as_json:
+        emit_summary({"decisions": [d.model_dump(mode="json") for d in decisions]})
+    elif not decisions:
+        console.print("No decisions recorded yet.")
+    else:
+        console.print(_decisions_table(decisions, "Decisions"))
+
+
+def main() -> None:
+    """Console-script entry: expected failures become one line on stderr and an exit code."""
+    try:
+        app()
+    except FlightDelayError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""Typed settings, read from ``FLIGHTDELAY_*`` environment variables by :func:`get_settings`.
+
+Nothing here reads the environment at import time: build a :class:`Settings` when a command or
+the API starts and pass it down.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from flightdelay.errors import ConfigError
+
+ENV_PREFIX = "FLIGHTDELAY_"
+IATA_AIRPORT = r"^[A-Z]{3}$"
+
+
+class Settings(BaseSettings):
+    """Every setting of the system, grouped by the component that uses it."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    # --- storage: where the two buckets live (s3://bucket[/prefix], file://path or a path)
+    data_url: str = "./.flightdelay/data"
+    models_url: str = "./.flightdelay/models"
+    aws_region: str | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # --- fetcher: the Aviation Stack pull
+    aviationstack_url: str = "https://api.aviationstack.com/v1"
+    aviationstack_key: SecretStr | None = None
+    fetch_airports: Annotated[list[str], NoDecode] = ["JFK", "LGA", "EWR"]
+    fetch_page_size: int = Field(100, ge=1, le=1000)
+    fetch_max_requests: int = Field(300, ge=1)
+    fetch_timeout_seconds: float = Field(30.0, gt=0)
+    fetch_max_attempts: int = Field(5, ge=1, le=20)
+    fetch_backoff_seconds: float = Field(1.0, ge=0)
+
+    # --- training
+    train_seed: int = 42
+
+    # --- evaluator: the promotion policy
+    eval_window_days: int = Field(7, ge=1, le=366)
+    eval_min_rows: int = Field(500, ge=1)
+    eval_min_roc_auc: float = Field(0.60, ge=0.5, le=1.0)
+    eval_margin: float = Field(0.005, ge=0.0, le=0.5)
+    eval_bootstrap_resamples: int = Field(1000, ge=100, le=100_000)
+    eval_seed: int = 20130101
+
+    # --- api
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(8000, ge=0, le=65535)
+    api_workers: int = Field(1, ge=1, le=64)
+    api_poll_seconds: float = Field(10.0, gt=0)
+    api_max_batch: int = Field(10_000, ge=1)
+    risk_medium: float = Field(0.25, gt=0, lt=1)
+    risk_high: float = Field(0.45, gt=0, lt=1)
+
+    @field_validator("fetch_airports", mode="before")
+    @classmethod
+    def _split_airports(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [code.strip().upper() for code in value.split(",") if code.strip()]
+        return value
+
+    @field_validator("fetch_airports")
+    @classmethod
+    def _check_airports(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("name at least one departure airport")
+        bad = [code for code in value if len(code) != 3 or not code.isalpha()]
+        if bad:
+            raise ValueError(f"not IATA airport codes: {', '.join(bad)}")
+        return value
+
+    @field_validator("data_url", "models_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        if value.startswith("s3://") and len(value) <= len("s3://"):
+            raise ValueError("s3:// URL needs a bucket name")
+        return value
+
+    @model_validator(mode="after")
+    def _check_risk_tiers(self) -> Settings:
+        if self.risk_medium >= self.risk_high:
+            raise ValueError("FLIGHTDELAY_RISK_MEDIUM must be below FLIGHTDELAY_RISK_HIGH")
+        return self
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Build the settings from the environment; a bad value raises ConfigError naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"])
+            name = f"{ENV_PREFIX}{field.upper()}" if field else "settings"
+            problems.append(f"{name}: {error['msg']}")
+        raise ConfigError("invalid configuration: " + "; ".join(problems)) from None

@@ -1,0 +1,115 @@
+"""The core's exceptions: every error the core raises on purpose.
+
+    FlightDelayError
+     ├── ConfigError                    a setting is missing or invalid
+     ├── StorageError                   the object store failed (I/O, permissions, bad key)
+     │    ├── ObjectNotFound            the key does not exist
+     │    └── PreconditionFailed        a conditional write lost (ETag changed, or key exists)
+     ├── RegistryError                  the model registry refused an operation
+     │    ├── VersionNotFound           no such staged or promoted version
+     │    ├── ModelIntegrityError       artifact checksum/size/schema does not match its manifest
+     │    └── PromotionConflict         latest.txt changed under a promoter; nothing was switched
+     ├── DataError                      data does not fit the normalized schema or is unusable
+     │    └── SchemaValidationError     named rows and fields fail validation
+     └── FetchError                     the flight data provider failed
+          ├── ProviderAuthError         bad/missing key, inactive account, plan restriction
+          ├── QuotaExhausted            monthly quota used up: retrying cannot help
+          └── RequestBudgetExceeded     the run would exceed its configured request budget
+
+The edges translate these: the CLI into one line and an exit code, the API into a status and a
+short ``detail`` sentence.
+"""
+
+from __future__ import annotations
+
+
+class FlightDelayError(Exception):
+    """Base of every error the core raises on purpose."""
+
+    exit_code = 1
+
+
+class ConfigError(FlightDelayError):
+    """A setting is missing or invalid; the message names the environment variable."""
+
+    exit_code = 2
+
+
+class StorageError(FlightDelayError):
+    """The object store failed."""
+
+    def __init__(self, message: str, *, store: str = "", key: str = "") -> None:
+        where = f" ({store}{'/' if store and key else ''}{key})" if store or key else ""
+        super().__init__(f"{message}{where}")
+        self.store = store
+        self.key = key
+
+
+class ObjectNotFound(StorageError):
+    def __init__(self, *, store: str, key: str) -> None:
+        super().__init__("object not found", store=store, key=key)
+
+
+class PreconditionFailed(StorageError):
+    def __init__(self, *, store: str, key: str, condition: str) -> None:
+        super().__init__(f"conditional write refused ({condition})", store=store, key=key)
+        self.condition = condition
+
+
+class RegistryError(FlightDelayError):
+    """The model registry refused an operation."""
+
+
+class VersionNotFound(RegistryError):
+    def __init__(self, version: str, *, where: str) -> None:
+        super().__init__(f"model version {version!r} not found in {where}")
+        self.version = version
+
+
+class ModelIntegrityError(RegistryError):
+    def __init__(self, version: str, *, reason: str) -> None:
+        super().__init__(f"model {version}: {reason}")
+        self.version = version
+        self.reason = reason
+
+
+class PromotionConflict(RegistryError):
+    exit_code = 3
+
+    def __init__(self, version: str, *, expected: str | None, actual: str | None) -> None:
+        super().__init__(
+            f"latest.txt changed while promoting {version} "
+            f"(expected {expected or 'nothing live'}, found {actual or 'nothing live'}); nothing was switched"
+        )
+        self.version = version
+
+
+class DataError(FlightDelayError):
+    """Data does not fit the normalized schema or cannot be used."""
+
+
+class SchemaValidationError(DataError):
+    def __init__(self, problems: list[str], *, total: int | None = None) -> None:
+        shown = "; ".join(problems[:5])
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        count = f"{total if total is not None else len(problems)} invalid value(s): "
+        super().__init__(count + shown + more)
+        self.problems = problems
+
+
+class FetchError(FlightDelayError):
+    """The flight data provider failed."""
+
+    exit_code = 4
+
+
+class ProviderAuthError(FetchError):
+    exit_code = 5
+
+
+class QuotaExhausted(FetchError):
+    exit_code = 6
+
+
+class RequestBudgetExceeded(FetchError):
+    exit_code = 7

@@ -1,0 +1,363 @@
+"""The model registry, laid out in the MODELS store as::
+
+    staging/<version>/model.joblib + manifest.json   trained, pending evaluation (create-only)
+    prod/<version>/model.joblib + manifest.json      promoted at least once (create-only)
+    latest.txt                                       "prod/<version>/model.joblib": the live model
+    decisions/<time>-<version>.json (+ .html)        append-only record of every verdict
+
+Promotion and rollback only ever rewrite ``latest.txt``, with a conditional write against the
+ETag read first, after the artifact is in ``prod/`` and verified; a concurrent change makes them
+fail with PromotionConflict and leaves everything as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import platform
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from flightdelay.errors import (
+    ModelIntegrityError,
+    ObjectNotFound,
+    PreconditionFailed,
+    PromotionConflict,
+    RegistryError,
+    VersionNotFound,
+)
+from flightdelay.storage import ObjectStore
+
+LATEST_KEY = "latest.txt"
+ARTIFACT_NAME = "model.joblib"
+MANIFEST_NAME = "manifest.json"
+Stage = Literal["staging", "prod"]
+Verdict = Literal["promoted", "rejected", "no_decision", "rolled_back", "failed"]
+
+
+class FeatureColumn(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    dtype: str
+
+
+class DataWindow(BaseModel):
+    """A slice of flights a model was trained or validated on."""
+
+    start: date
+    end: date
+    rows: int
+    base_rate: float = Field(description="share of flights arriving 15+ minutes late")
+
+
+class ModelMetadata(BaseModel):
+    """What the trainer knows about a model; the registry adds identity and checksum."""
+
+    model_type: str
+    feature_schema: list[FeatureColumn]
+    threshold: float = Field(ge=0.0, le=1.0, description="decision threshold on P(delayed)")
+    training_data: DataWindow
+    validation_data: DataWindow | None = None
+    metrics: dict[str, float] = Field(default_factory=dict, description="validation metrics")
+    candidates: dict[str, dict[str, float]] = Field(default_factory=dict)
+    params: dict[str, Any] = Field(default_factory=dict)
+    python_version: str = Field(default_factory=platform.python_version)
+    sklearn_version: str = ""
+    git_commit: str | None = None
+
+
+class Manifest(ModelMetadata):
+    version: str
+    sha256: str
+    size_bytes: int
+    created_at: datetime
+    artifact: str = ARTIFACT_NAME
+
+
+class Decision(BaseModel):
+    """One verdict on one version, as stored under ``decisions/``."""
+
+    id: str
+    created_at: datetime
+    verdict: Verdict
+    version: str | None
+    previous: str | None = Field(None, description="the live version before this decision")
+    live_after: str | None = Field(None, description="the live version after this decision")
+    reason: str
+    source: str = "cli"
+    details: dict[str, Any] = Field(default_factory=dict)
+    report_key: str | None = None
+
+
+class ModelArtifact:
+    """A verified artifact and its manifest; ``load()`` unpickles it."""
+
+    def __init__(self, manifest: Manifest, data: bytes) -> None:
+        self.manifest = manifest
+        self.data = data
+
+    @property
+    def version(self) -> str:
+        return self.manifest.version
+
+    def load(self) -> Any:
+        import joblib
+
+        return joblib.load(io.BytesIO(self.data))
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def make_version(sha256: str, now: datetime) -> str:
+    """A version id that sorts by time: ``20261122T101500Z-<8 hex of sha256>``."""
+    return f"{now.astimezone(UTC):%Y%m%dT%H%M%SZ}-{sha256[:8]}"
+
+
+def version_of_pointer(pointer: str) -> str:
+    """``prod/<version>/model.joblib`` → ``<version>``."""
+    parts = pointer.strip().split("/")
+    if len(parts) != 3 or parts[0] != "prod" or parts[2] != ARTIFACT_NAME:
+        raise RegistryError(f"latest.txt holds an unexpected value: {pointer.strip()!r}")
+    return parts[1]
+
+
+class Registry:
+    """Staging, promotion, rollback and decisions over one MODELS store."""
+
+    def __init__(self, store: ObjectStore) -> None:
+        self.store = store
+
+    # --- reading -----------------------------------------------------------------------------
+    def _manifests(self, stage: Stage) -> list[Manifest]:
+        manifests = []
+        for key in self.store.list(f"{stage}/"):
+            if key.endswith(f"/{MANIFEST_NAME}"):
+                manifests.append(Manifest.model_validate_json(self.store.get(key).data))
+        return sorted(manifests, key=lambda m: m.version, reverse=True)
+
+    def staged(self) -> list[Manifest]:
+        """Every staged model, newest first."""
+        return self._manifests("staging")
+
+    def promoted(self) -> list[Manifest]:
+        """Every model that has been copied to prod, newest first."""
+        return self._manifests("prod")
+
+    def manifest(self, version: str, stage: Stage = "staging") -> Manifest:
+        try:
+            raw = self.store.get(f"{stage}/{version}/{MANIFEST_NAME}").data
+        except ObjectNotFound:
+            raise VersionNotFound(version, where=f"{stage}/") from None
+        return Manifest.model_validate_json(raw)
+
+    def artifact(
+        self, version: str, stage: Stage = "staging", *, expected_features: list[FeatureColumn] | None = None
+    ) -> ModelArtifact:
+        """The artifact, verified against its manifest (sha256, size, and schema if given)."""
+        manifest = self.manifest(version, stage)
+        try:
+            data = self.store.get(f"{stage}/{version}/{manifest.artifact}").data
+        except ObjectNotFound:
+            raise ModelIntegrityError(version, reason=f"artifact missing from {stage}/") from None
+        verify(manifest, data, expected_features=expected_features)
+        return ModelArtifact(manifest, data)
+
+    def pointer(self) -> tuple[str | None, str | None]:
+        """What ``latest.txt`` says and its ETag; (None, None) when nothing is live."""
+        try:
+            obj = self.store.get(LATEST_KEY)
+        except ObjectNotFound:
+            return None, None
+        return obj.data.decode().strip(), obj.etag
+
+    def live_version(self) -> str | None:
+        pointer, _ = self.pointer()
+        return version_of_pointer(pointer) if pointer else None
+
+    def live(self, *, expected_features: list[FeatureColumn] | None = None) -> ModelArtifact | None:
+        """The verified live model, or None when nothing has been promoted yet."""
+        version = self.live_version()
+        if version is None:
+            return None
+        return self.artifact(version, "prod", expected_features=expected_features)
+
+    def decisions(self, limit: int | None = None) -> list[Decision]:
+        """The decision history, newest first."""
+        keys = [k for k in self.store.list("decisions/") if k.endswith(".json")]
+        keys.sort(reverse=True)
+        if limit is not None:
+            keys = keys[:limit]
+        return [Decision.model_validate_json(self.store.get(k).data) for k in keys]
+
+    def decided_versions(self) -> set[str]:
+        """Versions that already have an evaluation verdict (promoted, rejected or no_decision)."""
+        return {d.version for d in self.decisions() if d.version and d.verdict in ("promoted", "rejected")}
+
+    # --- writing -----------------------------------------------------------------------------
+    def stage(self, artifact: bytes, metadata: ModelMetadata, *, now: datetime | None = None) -> Manifest:
+        """Write a new model to ``staging/`` (create-only) and return its manifest."""
+        now = now or datetime.now(UTC)
+        sha = sha256_hex(artifact)
+        manifest = Manifest(
+            **metadata.model_dump(),
+            version=make_version(sha, now),
+            sha256=sha,
+            size_bytes=len(artifact),
+            created_at=now,
+        )
+        prefix = f"staging/{manifest.version}"
+        try:
+            self.store.put(f"{prefix}/{ARTIFACT_NAME}", artifact, if_absent=True)
+            self.store.put(f"{prefix}/{MANIFEST_NAME}", _json(manifest), if_absent=True)
+        except PreconditionFailed:
+            raise RegistryError(f"model {manifest.version} is already staged") from None
+        return manifest
+
+    def record(self, decision: Decision) -> Decision:
+        """Append a decision to the history (never overwrites)."""
+        self.store.put(f"decisions/{decision.id}.json", _json(decision), if_absent=True)
+        return decision
+
+    def new_decision(self, verdict: Verdict, version: str | None, reason: str, **fields: Any) -> Decision:
+        now = fields.pop("created_at", None) or datetime.now(UTC)
+        return Decision(
+            id=f"{now:%Y%m%dT%H%M%S%fZ}-{version or 'none'}",
+            created_at=now,
+            verdict=verdict,
+            version=version,
+            reason=reason,
+            **fields,
+        )
+
+    def _ensure_in_prod(self, version: str) -> Manifest:
+        """Copy a staged model to prod (unless already there) and verify the copy."""
+        prod_manifest = f"prod/{version}/{MANIFEST_NAME}"
+        if not self.store.exists(prod_manifest):
+            source = self.artifact(version, "staging")
+            # A concurrent promoter may have copied it first: the copy is verified below either way.
+            with contextlib.suppress(PreconditionFailed):
+                self.store.put(f"prod/{version}/{ARTIFACT_NAME}", source.data, if_absent=True)
+            with contextlib.suppress(PreconditionFailed):
+                self.store.put(prod_manifest, _json(source.manifest), if_absent=True)
+        return self.artifact(version, "prod").manifest
+
+    def _switch(self, version: str, expected_pointer: str | None, etag: str | None) -> None:
+        pointer = f"prod/{version}/{ARTIFACT_NAME}".encode()
+        try:
+            if etag is None:
+                self.store.put(LATEST_KEY, pointer, if_absent=True)
+            else:
+                self.store.put(LATEST_KEY, pointer, if_match=etag)
+        except PreconditionFailed:
+            actual, _ = self.pointer()
+            raise PromotionConflict(
+                version,
+                expected=version_of_pointer(expected_pointer) if expected_pointer else None,
+                actual=version_of_pointer(actual) if actual else None,
+            ) from None
+
+    def promote(
+        self,
+        version: str,
+        *,
+        reason: str,
+        source: str = "cli",
+        details: dict[str, Any] | None = None,
+        report_key: str | None = None,
+    ) -> Decision:
+        """Make ``version`` live: copy to prod, verify, switch latest.txt, record the decision."""
+        expected, etag = self.pointer()
+        previous = version_of_pointer(expected) if expected else None
+        if previous == version:
+            raise RegistryError(f"model {version} is already live")
+        self._ensure_in_prod(version)
+        self._switch(version, expected, etag)
+        return self.record(
+            self.new_decision(
+                "promoted",
+                version,
+                reason,
+                previous=previous,
+                live_after=version,
+                source=source,
+                details=details or {},
+                report_key=report_key,
+            )
+        )
+
+    def rollback(self, to: str | None = None, *, reason: str | None = None, source: str = "cli") -> Decision:
+        """Point latest.txt at the promoted version before the live one, or at ``to``."""
+        expected, etag = self.pointer()
+        live = version_of_pointer(expected) if expected else None
+        if live is None:
+            raise RegistryError("nothing is live: there is nothing to roll back")
+        promoted = [m.version for m in self.promoted()]
+        if to is None:
+            earlier = [v for v in promoted if v < live]
+            if not earlier:
+                raise RegistryError(f"no promoted version older than the live {live} to roll back to")
+            to = earlier[0]
+        elif to not in promoted:
+            raise VersionNotFound(to, where="prod/ (only promoted versions can be rolled back to)")
+        if to == live:
+            raise RegistryError(f"model {to} is already live")
+        self.artifact(to, "prod")  # refuse to switch to a damaged artifact
+        self._switch(to, expected, etag)
+        return self.record(
+            self.new_decision(
+                "rolled_back",
+                to,
+                reason or f"rolled back from {live}",
+                previous=live,
+                live_after=to,
+                source=source,
+            )
+        )
+
+
+def verify(manifest: Manifest, data: bytes, *, expected_features: list[FeatureColumn] | None = None) -> None:
+    """Raise ModelIntegrityError unless the bytes (and schema) are what the manifest promises."""
+    if len(data) != manifest.size_bytes:
+        raise ModelIntegrityError(
+            manifest.version, reason=f"size {len(data)} bytes does not match manifest {manifest.size_bytes}"
+        )
+    actual = sha256_hex(data)
+    if actual != manifest.sha256:
+        raise ModelIntegrityError(
+            manifest.version, reason=f"sha256 {actual[:12]} does not match manifest {manifest.sha256[:12]}"
+        )
+    if expected_features is not None and list(manifest.feature_schema) != list(expected_features):
+        theirs = [c.name for c in manifest.feature_schema]
+        ours = [c.name for c in expected_features]
+        missing = sorted(set(ours) - set(theirs))
+        extra = sorted(set(theirs) - set(ours))
+        raise ModelIntegrityError(
+            manifest.version,
+            reason=f"feature schema differs from this code (missing {missing or 'none'}, "
+            f"unexpected {extra or 'none'}, or types/order changed)",
+        )
+
+
+def _json(model: BaseModel) -> bytes:
+    return json.dumps(model.model_dump(mode="json"), indent=2, sort_keys=True).encode()
+
+
+__all__ = [
+    "LATEST_KEY",
+    "DataWindow",
+    "Decision",
+    "FeatureColumn",
+    "Manifest",
+    "ModelArtifact",
+    "ModelMetadata",
+    "Registry",
+    "make_version",
+    "verify",
+]

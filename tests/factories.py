@@ -1,0 +1,39 @@
+"""Builders for test objects: small, real, and explicit about what they vary."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import joblib
+
+from flightdelay.registry import DataWindow, FeatureColumn, Manifest, ModelMetadata, Registry
+
+BASE_TIME = datetime(2026, 11, 22, 10, 15, tzinfo=UTC)
+
+
+def artifact_bytes(payload: Any = None) -> bytes:
+    buffer = io.BytesIO()
+    joblib.dump(payload if payload is not None else {"weights": [1, 2, 3]}, buffer)
+    return buffer.getvalue()
+
+
+def metadata(**overrides: Any) -> ModelMetadata:
+    fields: dict[str, Any] = {
+        "model_type": "hist_gradient_boosting",
+        "feature_schema": [FeatureColumn(name="carrier", dtype="category")],
+        "threshold": 0.3,
+        "training_data": DataWindow(start=date(2013, 1, 1), end=date(2013, 11, 30), rows=100, base_rate=0.2),
+        "metrics": {"roc_auc": 0.7},
+    }
+    fields.update(overrides)
+    return ModelMetadata(**fields)
+
+
+def staged(registry: Registry, n: int = 1, *, start: datetime = BASE_TIME) -> list[Manifest]:
+    """Stage n distinct models, one minute apart, oldest first."""
+    return [
+        registry.stage(artifact_bytes({"model": i}), metadata(), now=start + timedelta(minutes=i))
+        for i in range(n)
+    ]

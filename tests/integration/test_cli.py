@@ -1,0 +1,90 @@
+"""The CLI as a user runs it: a real process, on the local store and on S3 through a moto server."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flightdelay.registry import Registry
+from flightdelay.storage import LocalStore, S3Store
+from tests.conftest import s3_client
+from tests.factories import staged
+
+
+def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "flightdelay", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_help_lists_the_commands(tmp_path: Path) -> None:
+    result = run_cli("--help", env={})
+    assert result.returncode == 0
+    for command in ("status", "promote", "rollback", "history"):
+        assert command in result.stdout
+
+
+def test_status_on_an_empty_store_says_nothing_is_staged_or_live(tmp_path: Path) -> None:
+    result = run_cli("status", env={"FLIGHTDELAY_MODELS_URL": str(tmp_path / "models")})
+    assert result.returncode == 0, result.stderr
+    assert "nothing is live yet" in result.stdout
+    assert "nothing is staged yet" in result.stdout
+
+
+def test_expected_failures_print_one_line_and_exit_non_zero(tmp_path: Path) -> None:
+    result = run_cli("promote", "20990101T000000Z-00000000", env={"FLIGHTDELAY_MODELS_URL": str(tmp_path)})
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: model version '20990101T000000Z-00000000' not found in staging/"
+    ]
+    assert "Traceback" not in result.stderr
+
+
+def test_invalid_settings_exit_2_naming_the_variable(tmp_path: Path) -> None:
+    result = run_cli("status", env={"FLIGHTDELAY_API_PORT": "not-a-port"})
+    assert result.returncode == 2
+    assert "FLIGHTDELAY_API_PORT" in result.stderr
+
+
+def test_promote_rollback_history_on_the_local_store(tmp_path: Path) -> None:
+    registry = Registry(LocalStore(tmp_path))
+    a, b = staged(registry, 2)
+    env = {"FLIGHTDELAY_MODELS_URL": str(tmp_path)}
+    assert run_cli("promote", a.version, env=env).returncode == 0
+    assert run_cli("promote", b.version, "--reason", "better", env=env).returncode == 0
+    result = run_cli("rollback", env=env)
+    assert result.returncode == 0, result.stderr
+    assert f"Rolled back from {b.version} to {a.version}" in result.stdout
+    assert registry.live_version() == a.version
+    history = run_cli("history", "--json", env=env)
+    verdicts = [(d["verdict"], d["version"]) for d in json.loads(history.stdout)["decisions"]]
+    assert verdicts == [("rolled_back", a.version), ("promoted", b.version), ("promoted", a.version)]
+
+
+@pytest.mark.parametrize("command", ["status", "history"])
+def test_the_same_commands_work_against_s3_through_a_real_endpoint(
+    moto_endpoint: str, s3_bucket: str, command: str
+) -> None:
+    registry = Registry(S3Store(s3_bucket, "models", client=s3_client(moto_endpoint)))
+    a, b = staged(registry, 2)
+    env = {"FLIGHTDELAY_MODELS_URL": f"s3://{s3_bucket}/models", "AWS_ENDPOINT_URL": moto_endpoint}
+    assert run_cli("promote", a.version, env=env).returncode == 0
+    promoted = run_cli("promote", b.version, env=env)
+    assert promoted.returncode == 0, promoted.stderr
+    rolled = run_cli("rollback", "--to", a.version, env=env)
+    assert rolled.returncode == 0, rolled.stderr
+    assert registry.live_version() == a.version
+    result = run_cli(command, env=env)
+    assert result.returncode == 0, result.stderr
+    assert a.version in result.stdout
+    assert "rolled_back" in result.stdout

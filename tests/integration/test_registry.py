@@ -1,0 +1,189 @@
+"""The registry on both storage backends: staging, promotion, rollback, races and tampering."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from flightdelay.errors import (
+    ModelIntegrityError,
+    PromotionConflict,
+    RegistryError,
+    VersionNotFound,
+)
+from flightdelay.registry import LATEST_KEY, FeatureColumn, Registry, make_version
+from flightdelay.storage import ObjectStore
+from tests.factories import BASE_TIME, artifact_bytes, metadata, staged
+
+
+@pytest.fixture
+def registry(store: ObjectStore) -> Registry:
+    return Registry(store)
+
+
+def test_stage_writes_artifact_and_manifest_with_checksum(registry: Registry) -> None:
+    data = artifact_bytes()
+    manifest = registry.stage(data, metadata(), now=BASE_TIME)
+    assert manifest.version.startswith("20261122T101500Z-")
+    assert manifest.size_bytes == len(data)
+    assert registry.store.get(f"staging/{manifest.version}/model.joblib").data == data
+    assert registry.manifest(manifest.version).sha256 == manifest.sha256
+
+
+def test_version_ids_sort_by_time() -> None:
+    earlier = make_version("f" * 64, BASE_TIME)
+    later = make_version("0" * 64, BASE_TIME.replace(hour=11))
+    assert earlier < later
+
+
+def test_staging_the_same_model_twice_in_one_second_is_refused(registry: Registry) -> None:
+    registry.stage(artifact_bytes(), metadata(), now=BASE_TIME)
+    with pytest.raises(RegistryError, match="already staged"):
+        registry.stage(artifact_bytes(), metadata(), now=BASE_TIME)
+
+
+def test_staged_lists_newest_first(registry: Registry) -> None:
+    first, second = staged(registry, 2)
+    assert [m.version for m in registry.staged()] == [second.version, first.version]
+
+
+def test_live_is_none_before_any_promotion(registry: Registry) -> None:
+    assert registry.live() is None
+    assert registry.live_version() is None
+
+
+def test_first_promotion_copies_to_prod_and_writes_latest(registry: Registry) -> None:
+    (m,) = staged(registry)
+    decision = registry.promote(m.version, reason="first model")
+    assert decision.verdict == "promoted"
+    assert decision.previous is None
+    assert registry.store.get(LATEST_KEY).data == f"prod/{m.version}/model.joblib".encode()
+    live = registry.live()
+    assert live is not None
+    assert live.version == m.version
+    assert live.load() == {"model": 0}
+
+
+def test_promotion_records_a_decision(registry: Registry) -> None:
+    a, b = staged(registry, 2)
+    registry.promote(a.version, reason="first")
+    registry.promote(b.version, reason="better", details={"roc_auc": 0.71})
+    latest = registry.decisions()[0]
+    assert latest.version == b.version
+    assert latest.previous == a.version
+    assert latest.details == {"roc_auc": 0.71}
+
+
+def test_promoting_an_unknown_version_is_refused(registry: Registry) -> None:
+    with pytest.raises(VersionNotFound, match="nope"):
+        registry.promote("nope", reason="x")
+    assert registry.live_version() is None
+
+
+def test_promoting_the_live_version_again_is_refused(registry: Registry) -> None:
+    (m,) = staged(registry)
+    registry.promote(m.version, reason="first")
+    with pytest.raises(RegistryError, match="already live"):
+        registry.promote(m.version, reason="again")
+
+
+def test_tampered_staged_artifact_is_refused_and_nothing_switches(registry: Registry) -> None:
+    a, b = staged(registry, 2)
+    registry.promote(a.version, reason="first")
+    registry.store.put(f"staging/{b.version}/model.joblib", artifact_bytes({"evil": True}))
+    with pytest.raises(ModelIntegrityError, match=b.version):
+        registry.promote(b.version, reason="tampered")
+    assert registry.live_version() == a.version
+    assert not registry.store.exists(f"prod/{b.version}/model.joblib")
+
+
+def test_tampered_live_artifact_fails_loading_with_the_version(registry: Registry) -> None:
+    (m,) = staged(registry)
+    registry.promote(m.version, reason="first")
+    registry.store.put(f"prod/{m.version}/model.joblib", b"not the same bytes")
+    with pytest.raises(ModelIntegrityError, match=rf"{m.version}: size"):
+        registry.live()
+
+
+def test_loading_with_a_different_feature_schema_is_refused(registry: Registry) -> None:
+    (m,) = staged(registry)
+    other = [FeatureColumn(name="origin", dtype="category")]
+    with pytest.raises(ModelIntegrityError, match="feature schema"):
+        registry.artifact(m.version, expected_features=other)
+
+
+def test_two_promoters_racing_exactly_one_switches_latest(registry: Registry) -> None:
+    base, a, b = staged(registry, 3)
+    registry.promote(base.version, reason="first")
+    barrier = threading.Barrier(2)
+    original_switch = registry._switch
+
+    def slow_switch(*args: object, **kwargs: object) -> None:
+        barrier.wait()  # both have read latest.txt and copied before either switches
+        original_switch(*args, **kwargs)  # type: ignore[arg-type]
+
+    registry._switch = slow_switch  # type: ignore[method-assign]
+
+    def attempt(version: str) -> str:
+        try:
+            registry.promote(version, reason="race")
+        except PromotionConflict as exc:
+            return f"conflict: {exc}"
+        return "won"
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = list(pool.map(attempt, [a.version, b.version]))
+    assert sorted(o.split(":")[0] for o in outcomes) == ["conflict", "won"]
+    winner = a.version if outcomes[0] == "won" else b.version
+    assert registry.live_version() == winner
+    promotions = [d for d in registry.decisions() if d.verdict == "promoted"]
+    assert [d.version for d in promotions] == [winner, base.version]
+
+
+def test_rollback_goes_to_the_previous_promoted_version(registry: Registry) -> None:
+    a, b = staged(registry, 2)
+    registry.promote(a.version, reason="first")
+    registry.promote(b.version, reason="second")
+    decision = registry.rollback()
+    assert decision.verdict == "rolled_back"
+    assert (decision.previous, decision.version) == (b.version, a.version)
+    assert registry.live_version() == a.version
+
+
+def test_rollback_to_a_named_version(registry: Registry) -> None:
+    a, b, c = staged(registry, 3)
+    for m in (a, b, c):
+        registry.promote(m.version, reason="step")
+    registry.rollback(to=a.version)
+    assert registry.live_version() == a.version
+
+
+def test_rollback_to_an_unknown_or_unpromoted_version_is_refused(registry: Registry) -> None:
+    a, b = staged(registry, 2)
+    registry.promote(a.version, reason="first")
+    with pytest.raises(VersionNotFound):
+        registry.rollback(to="20990101T000000Z-deadbeef")
+    with pytest.raises(VersionNotFound):
+        registry.rollback(to=b.version)  # staged, never promoted
+    assert registry.live_version() == a.version
+
+
+def test_rollback_with_nothing_earlier_is_refused(registry: Registry) -> None:
+    with pytest.raises(RegistryError, match="nothing is live"):
+        registry.rollback()
+    (a,) = staged(registry)
+    registry.promote(a.version, reason="first")
+    with pytest.raises(RegistryError, match="no promoted version older"):
+        registry.rollback()
+
+
+def test_decisions_are_append_only_and_newest_first(registry: Registry) -> None:
+    a, b = staged(registry, 2)
+    registry.promote(a.version, reason="first")
+    registry.promote(b.version, reason="second")
+    registry.rollback()
+    verdicts = [(d.verdict, d.version) for d in registry.decisions()]
+    assert verdicts == [("rolled_back", a.version), ("promoted", b.version), ("promoted", a.version)]
+    assert len(registry.store.list("decisions/")) == 3

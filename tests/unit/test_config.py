@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import pytest
+
+from flightdelay.config import get_settings
+from flightdelay.errors import ConfigError
+
+
+def test_defaults_point_at_the_local_embedded_stores() -> None:
+    settings = get_settings()
+    assert settings.data_url == "./.flightdelay/data"
+    assert settings.models_url == "./.flightdelay/models"
+    assert settings.fetch_airports == ["JFK", "LGA", "EWR"]
+
+
+def test_environment_variables_override_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLIGHTDELAY_MODELS_URL", "s3://models-bucket/p")
+    monkeypatch.setenv("FLIGHTDELAY_FETCH_AIRPORTS", "jfk, bos")
+    settings = get_settings()
+    assert settings.models_url == "s3://models-bucket/p"
+    assert settings.fetch_airports == ["JFK", "BOS"]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("FLIGHTDELAY_API_PORT", "eighty"),
+        ("FLIGHTDELAY_EVAL_MIN_ROC_AUC", "1.5"),
+        ("FLIGHTDELAY_FETCH_AIRPORTS", "JFK,NEWYORK"),
+        ("FLIGHTDELAY_LOG_LEVEL", "LOUD"),
+    ],
+)
+def test_invalid_values_fail_with_the_variable_named(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError, match=variable):
+        get_settings()
+
+
+def test_risk_tiers_must_be_ordered(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLIGHTDELAY_RISK_MEDIUM", "0.6")
+    monkeypatch.setenv("FLIGHTDELAY_RISK_HIGH", "0.4")
+    with pytest.raises(ConfigError, match="FLIGHTDELAY_RISK_MEDIUM must be below"):
+        get_settings()
+
+
+def test_the_aviationstack_key_is_secret_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLIGHTDELAY_AVIATIONSTACK_KEY", "supersecretkey123")
+    settings = get_settings()
+    assert "supersecretkey123" not in repr(settings)
+    assert settings.aviationstack_key is not None
+    assert settings.aviationstack_key.get_secret_value() == "supersecretkey123"
