@@ -28,3 +28,6 @@ format: setup
 
 clean: ## remove the local stores and caches (not the virtual environment)
 	rm -rf .flightdelay .pytest_cache .mypy_cache .ruff_cache
+
+bench: setup ## benchmarks; every figure is measured in this run
+	$(BIN)/python -m bench.model_quality

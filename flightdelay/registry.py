@@ -215,9 +215,14 @@ class Registry:
         prefix = f"staging/{manifest.version}"
         try:
             self.store.put(f"{prefix}/{ARTIFACT_NAME}", artifact, if_absent=True)
-            self.store.put(f"{prefix}/{MANIFEST_NAME}", _json(manifest), if_absent=True)
         except PreconditionFailed:
-            raise RegistryError(f"model {manifest.version} is already staged") from None
+            # Same second, same sha256 prefix: the identical model was just staged. Staging is
+            # idempotent for identical bytes; anything else would be a real collision.
+            existing = self.artifact(manifest.version)
+            if existing.manifest.sha256 != sha:
+                raise RegistryError(f"version {manifest.version} is taken by another artifact") from None
+            return existing.manifest
+        self.store.put(f"{prefix}/{MANIFEST_NAME}", _json(manifest), if_absent=True)
         return manifest
 
     def record(self, decision: Decision) -> Decision:

