@@ -30,4 +30,5 @@ clean: ## remove the local stores and caches (not the virtual environment)
 	rm -rf .flightdelay .pytest_cache .mypy_cache .ruff_cache
 
 bench: setup ## benchmarks; every figure is measured in this run
+	$(BIN)/python -m bench.fetcher
 	$(BIN)/python -m bench.model_quality

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
@@ -225,6 +226,53 @@ def train(
     )
     _note(f"Staged {result.manifest.version} ({result.manifest.model_type}).")
     emit_summary(result.summary)
+
+
+@app.command()
+def fetch(
+    ctx: typer.Context,
+    day: Annotated[
+        datetime | None,
+        typer.Option("--date", formats=["%Y-%m-%d"], help="day to fetch (default: yesterday, UTC)"),
+    ] = None,
+    airports: Annotated[str | None, typer.Option(help="comma-separated departure airports (IATA)")] = None,
+) -> None:
+    """Pull a day of flights from Aviation Stack into new/ (raw pages, clean partition, run summary)."""
+    from services.fetcher.fetch import run_fetch
+
+    settings = settings_of(ctx)
+    codes = [a.strip().upper() for a in airports.split(",")] if airports else None
+    if codes and any(len(c) != 3 or not c.isalpha() for c in codes):
+        raise typer.BadParameter(f"not IATA airport codes: {airports}", param_hint="--airports")
+    summary = run_fetch(settings, data_store_of(settings), day.date() if day else None, codes)
+    _note(
+        f"Fetched {summary['date']}: {summary['kept']:,} flights kept, {summary['rejected']} rejected, "
+        f"{summary['duplicates_dropped']} codeshare duplicates dropped ({summary['requests']} requests)."
+    )
+    emit_summary(summary)
+
+
+@app.command("replay-server")
+def replay_server(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8081,
+    key: Annotated[
+        str, typer.Option(help="the access key the replay accepts", envvar="FLIGHTDELAY_REPLAY_KEY")
+    ] = ("replay-key"),
+    fault: Annotated[
+        list[str] | None, typer.Option(help="scripted fault for the next request, in order (repeatable)")
+    ] = None,
+    slow_seconds: Annotated[float, typer.Option(help="delay of a 'slow' fault")] = 3.0,
+) -> None:
+    """Serve December 2013 flights over HTTP, speaking the Aviation Stack /v1/flights contract."""
+    from services.fetcher.replay import ReplayServer
+
+    try:
+        server = ReplayServer(host, port, key=key, faults=fault, slow_seconds=slow_seconds)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--fault") from None
+    _note(f"Replaying Aviation Stack at {server.url}/flights (December 2013 flights); Ctrl-C stops it.")
+    server.serve_forever()
 
 
 def main() -> None:

