@@ -21,7 +21,7 @@ from flightdelay.features import FlightFeatures
 from flightdelay.partitions import partition_key, read_partitions
 from flightdelay.storage import LocalStore, ObjectStore
 from services.fetcher.fetch import run_fetch
-from services.fetcher.replay import ReplayServer
+from services.fetcher.replay import ReplayServer, records_for
 
 KEY = "replay-test-key-8c1f"
 DAY = date(2013, 12, 3)
@@ -29,7 +29,8 @@ DAY = date(2013, 12, 3)
 
 @pytest.fixture(scope="module")
 def replay() -> Iterator[ReplayServer]:
-    with ReplayServer(key=KEY, slow_seconds=1.5) as server:
+    records_for(DAY)  # build the replayed month before timing-sensitive requests arrive
+    with ReplayServer(key=KEY, slow_seconds=3.0) as server:
         yield server
 
 
@@ -46,7 +47,7 @@ def settings_for(server: ReplayServer, **overrides: object) -> Settings:
         "aviationstack_key": KEY,
         "fetch_backoff_seconds": 0.01,
         "fetch_max_attempts": 3,
-        "fetch_timeout_seconds": 1.0,
+        "fetch_timeout_seconds": 2.0,
     }
     fields.update(overrides)
     return get_settings(**fields)
