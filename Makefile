@@ -31,4 +31,5 @@ clean: ## remove the local stores and caches (not the virtual environment)
 
 bench: setup ## benchmarks; every figure is measured in this run
 	$(BIN)/python -m bench.fetcher
+	$(BIN)/python -m bench.evaluator
 	$(BIN)/python -m bench.model_quality

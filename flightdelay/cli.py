@@ -275,6 +275,48 @@ def replay_server(
     server.serve_forever()
 
 
+EVALUATE_EXIT_CODES = {
+    "promoted": 0,
+    "rejected": 10,
+    "no_decision": 11,
+    "nothing_to_evaluate": 12,
+    "failed": 3,
+}
+
+
+@app.command()
+def evaluate(
+    ctx: typer.Context,
+    candidate: Annotated[
+        str | None, typer.Option(help="staged version (default: newest without a verdict)")
+    ] = None,
+    window_days: Annotated[int | None, typer.Option(help="days of new/clean/ to score on", min=1)] = None,
+    end: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="last day of the window (default: yesterday, UTC)"),
+    ] = None,
+) -> None:
+    """Score the candidate and the live model on recent flights; promote or reject, and record why.
+
+    Exit codes: 0 promoted, 10 rejected, 11 no decision (too little data), 12 nothing to evaluate,
+    3 the promotion lost a race, 1/2 errors.
+    """
+    from services.evaluator.evaluate import evaluate as run_evaluation
+
+    settings = settings_of(ctx)
+    outcome = run_evaluation(
+        settings,
+        data_store_of(settings),
+        registry_of(settings),
+        candidate=candidate,
+        window_days=window_days,
+        end=end.date() if end else None,
+    )
+    _note(f"{outcome.verdict.replace('_', ' ').capitalize()}: {outcome.candidate or '-'}: {outcome.reason}")
+    emit_summary(outcome.summary())
+    raise typer.Exit(EVALUATE_EXIT_CODES[outcome.verdict])
+
+
 def main() -> None:
     """Console-script entry: expected failures become one line on stderr and an exit code."""
     try:

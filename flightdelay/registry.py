@@ -230,10 +230,14 @@ class Registry:
         self.store.put(f"decisions/{decision.id}.json", _json(decision), if_absent=True)
         return decision
 
+    @staticmethod
+    def decision_id(now: datetime, version: str | None) -> str:
+        return f"{now.astimezone(UTC):%Y%m%dT%H%M%S%fZ}-{version or 'none'}"
+
     def new_decision(self, verdict: Verdict, version: str | None, reason: str, **fields: Any) -> Decision:
         now = fields.pop("created_at", None) or datetime.now(UTC)
         return Decision(
-            id=f"{now:%Y%m%dT%H%M%S%fZ}-{version or 'none'}",
+            id=self.decision_id(now, version),
             created_at=now,
             verdict=verdict,
             version=version,
@@ -276,6 +280,7 @@ class Registry:
         source: str = "cli",
         details: dict[str, Any] | None = None,
         report_key: str | None = None,
+        now: datetime | None = None,
     ) -> Decision:
         """Make ``version`` live: copy to prod, verify, switch latest.txt, record the decision."""
         expected, etag = self.pointer()
@@ -294,6 +299,7 @@ class Registry:
                 source=source,
                 details=details or {},
                 report_key=report_key,
+                created_at=now,
             )
         )
 

@@ -56,3 +56,27 @@ def write_days(store: Any, prefix: str, flights: Any) -> list[date]:
         write_partition(store, prefix, day, rows)
         days.append(day)
     return days
+
+
+class NoisyModel:
+    """A real model made worse on purpose: its probabilities blended with seeded noise."""
+
+    def __init__(self, base: Any, noise: float, seed: int = 0) -> None:
+        self.base, self.noise, self.seed = base, noise, seed
+
+    def predict_proba(self, rows: Any) -> Any:
+        import numpy as np
+
+        p = self.base.predict_proba(rows)[:, 1]
+        rng = np.random.default_rng(self.seed)
+        mixed = (1 - self.noise) * p + self.noise * rng.random(len(p))
+        return np.column_stack([1 - mixed, mixed])
+
+
+def stage_model(registry: Registry, model: Any, *, now: datetime, threshold: float = 0.3) -> Manifest:
+    """Stage a real (fitted) model with a manifest whose schema matches this code's features."""
+    from flightdelay.features import feature_schema
+
+    return registry.stage(
+        artifact_bytes(model), metadata(feature_schema=feature_schema(), threshold=threshold), now=now
+    )
