@@ -36,3 +36,19 @@ def great_circle_km(origin: pd.Series, dest: pd.Series) -> pd.Series:
     a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
     km = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a))
     return pd.Series(np.round(km, 1), index=origin.index, name="distance_km")
+
+
+@cache
+def coordinates() -> dict[str, tuple[float, float]]:
+    """IATA code → (lat, lon), as a plain dict for fast per-flight lookups."""
+    table = airport_table()
+    return {
+        str(code): (float(lat), float(lon))
+        for code, lat, lon in zip(table.index, table["lat"], table["lon"], strict=True)
+    }
+
+
+@cache
+def timezones() -> dict[str, str]:
+    """IATA code → IANA time zone."""
+    return {str(code): str(tz) for code, tz in airport_table()["tz"].items()}

@@ -317,6 +317,14 @@ def evaluate(
     raise typer.Exit(EVALUATE_EXIT_CODES[outcome.verdict])
 
 
+@app.command()
+def serve() -> None:
+    """Run the prediction API (host, port and workers from FLIGHTDELAY_API_*)."""
+    from services.api.app import main as serve_api
+
+    serve_api()
+
+
 def main() -> None:
     """Console-script entry: expected failures become one line on stderr and an exit code."""
     try:

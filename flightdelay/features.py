@@ -1,8 +1,10 @@
 """Flights → model inputs: the ONE code path for training, evaluation and serving.
 
 ``FlightFeatures`` is a scikit-learn transformer placed first in every model pipeline, so the
-pickled model carries it and ``predict_proba`` takes normalized flight rows directly. Only what is
-known before departure is used (see FEATURES); a test asserts no post-departure column leaks in.
+pickled model carries it. Its arithmetic lives in ``FlightFeatures.compute``, which works on plain
+arrays: ``transform`` (a normalized DataFrame, for training and evaluation) and the API (a few
+request objects, with no DataFrame in the way) both call it. Only what is known before departure
+is used (see FEATURES); a test asserts no post-departure column leaks in.
 
 What it learns at fit time, so one flight gets the same features alone or in a batch:
 - the category codes of carrier, origin, dest and route; an unknown or rare value becomes a
@@ -19,7 +21,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from flightdelay.airports import great_circle_km
+from flightdelay.airports import coordinates
 from flightdelay.registry import FeatureColumn
 
 CATEGORICAL = ("carrier", "origin", "dest", "route")
@@ -45,6 +47,8 @@ INPUT_COLUMNS = (
 )
 HOLIDAY_HORIZON_DAYS = 10
 TAXI_MINUTES, CRUISE_KMH = 30.0, 780.0  # block-time estimate when no scheduled arrival is given
+EARTH_RADIUS_KM = 6371.0088
+MINUTE = "datetime64[m]"
 
 
 def feature_schema() -> list[FeatureColumn]:
@@ -62,9 +66,8 @@ def _holidays() -> np.ndarray:
     return np.asarray(days.values.astype("datetime64[D]").astype(np.int64))
 
 
-def days_to_holiday(dates: pd.Series) -> np.ndarray:
-    """Days to the nearest US federal holiday (before or after), capped at the horizon."""
-    day_numbers = dates.to_numpy(dtype="datetime64[us]").astype("datetime64[D]").astype(np.int64)
+def days_to_holiday(day_numbers: np.ndarray) -> np.ndarray:
+    """Days (since the epoch) → days to the nearest US federal holiday, capped at the horizon."""
     holidays = _holidays()
     pos = np.clip(np.searchsorted(holidays, day_numbers), 1, len(holidays) - 1)
     nearest = np.minimum(np.abs(day_numbers - holidays[pos - 1]), np.abs(holidays[pos] - day_numbers))
@@ -72,85 +75,139 @@ def days_to_holiday(dates: pd.Series) -> np.ndarray:
     return days
 
 
-def _hours(ts: pd.Series) -> np.ndarray:
-    hours: np.ndarray = (ts.dt.hour + ts.dt.minute / 60.0).to_numpy(float, na_value=np.nan)
-    return hours
+def _minutes_of_day(local: np.ndarray) -> np.ndarray:
+    """datetime64[m] → minutes since local midnight (NaN for NaT)."""
+    minutes = (local - local.astype("datetime64[D]")).astype(float)
+    minutes[np.isnat(local)] = np.nan
+    return minutes
+
+
+def _distance_km(origin: np.ndarray, dest: np.ndarray) -> np.ndarray:
+    table = coordinates()
+    missing = (np.nan, np.nan)
+    a = np.array([table.get(code, missing) for code in origin], dtype=float).reshape(-1, 2)
+    b = np.array([table.get(code, missing) for code in dest], dtype=float).reshape(-1, 2)
+    lat1, lon1, lat2, lon2 = (np.radians(v) for v in (a[:, 0], a[:, 1], b[:, 0], b[:, 1]))
+    h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    km: np.ndarray = np.round(2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(h)), 1)
+    return km
+
+
+def _column(values: Any, dtype: str) -> np.ndarray:
+    """A DataFrame column as a plain array: strings as objects, times as naive datetime64[m]."""
+    if dtype == "object":
+        return np.asarray(values.astype(object).to_numpy(), dtype=object)
+    series = pd.to_datetime(values)
+    if getattr(series.dt, "tz", None) is not None:
+        series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+    return np.asarray(series.to_numpy(dtype="datetime64[ns]").astype(MINUTE))
 
 
 class FlightFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
-    """Normalized flight rows → a float frame of FEATURES (categories as codes, unknown as NaN)."""
+    """Normalized flight rows → a float matrix of FEATURES (categories as codes, unknown as NaN)."""
 
     def __init__(self, min_count: int = 20, max_categories: int = 250) -> None:
         self.min_count = min_count
         self.max_categories = max_categories
 
-    @staticmethod
-    def _base(df: pd.DataFrame) -> pd.DataFrame:
-        missing = [c for c in INPUT_COLUMNS if c not in df.columns]
-        if missing:
-            raise KeyError(f"flight rows lack column(s): {', '.join(missing)}")
-        dep_local = pd.to_datetime(df["sched_dep_local"])
-        return pd.DataFrame(
-            {
-                "carrier": df["carrier"].astype(object).to_numpy(),
-                "origin": df["origin"].astype(object).to_numpy(),
-                "dest": df["dest"].astype(object).to_numpy(),
-                "route": (df["origin"].astype(str) + "-" + df["dest"].astype(str)).to_numpy(),
-                "weekday": dep_local.dt.day_of_week.to_numpy(float),
-                "dep_hour_int": dep_local.dt.hour.to_numpy(float),
-            }
-        )
-
     def fit(self, X: pd.DataFrame, y: Any = None) -> FlightFeatures:
-        base = self._base(X)
+        carrier, origin, dest = (_column(X[c], "object") for c in ("carrier", "origin", "dest"))
+        dep_local = _column(X["sched_dep_local"], MINUTE)
+        values = {"carrier": carrier, "origin": origin, "dest": dest, "route": _routes(origin, dest)}
         self.categories_: dict[str, dict[str, int]] = {}
         for name in CATEGORICAL:
-            counts = base[name].value_counts()
+            counts = pd.Series(values[name]).value_counts()
             kept = counts[counts >= self.min_count].head(self.max_categories).index
-            self.categories_[name] = {value: code for code, value in enumerate(sorted(kept))}
+            self.categories_[name] = {str(value): code for code, value in enumerate(sorted(kept))}
         # Scheduled departures per day at each origin, by weekday and local hour.
-        days = pd.to_datetime(X["sched_dep_local"]).dt.normalize()
-        per_slot = base.assign(day=days.to_numpy()).groupby(["origin", "weekday", "dep_hour_int"]).size()
-        n_days = base.assign(day=days.to_numpy()).groupby(["origin", "weekday"])["day"].nunique()
+        day = dep_local.astype("datetime64[D]")
+        slots = pd.DataFrame(
+            {"origin": origin, "weekday": _weekday(day), "hour": _minutes_of_day(dep_local) // 60, "day": day}
+        ).dropna()
+        per_slot = slots.groupby(["origin", "weekday", "hour"]).size()
+        n_days = slots.groupby(["origin", "weekday"])["day"].nunique()
         rate = per_slot / n_days.reindex(per_slot.index.droplevel(2)).to_numpy()
         self.congestion_: dict[tuple[str, int, int], float] = {
             (str(o), int(w), int(h)): float(v) for (o, w, h), v in rate.items()
         }
         self.known_origins_ = sorted({key[0] for key in self.congestion_})
         self.n_features_in_ = len(INPUT_COLUMNS)
-        self.feature_names_out_ = np.array(FEATURES, dtype=object)
         return self
 
-    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        base = self._base(X)
-        out: dict[str, np.ndarray] = {}
-        for name in CATEGORICAL:
-            out[name] = base[name].map(self.categories_[name]).to_numpy(float, na_value=np.nan)
-        dep_local = pd.to_datetime(X["sched_dep_local"])
-        out["dep_hour"] = _hours(dep_local)
-        out["arr_hour"] = _hours(pd.to_datetime(X["sched_arr_local"]))
-        out["weekday"] = base["weekday"].to_numpy(float)
-        distance = great_circle_km(base["origin"], base["dest"]).to_numpy(float)
-        out["distance_km"] = distance
-        block = (pd.to_datetime(X["sched_arr_utc"]) - pd.to_datetime(X["sched_dep_utc"])).dt.total_seconds()
-        block_minutes = (block / 60.0).to_numpy(float, na_value=np.nan)
-        estimate = TAXI_MINUTES + distance / CRUISE_KMH * 60.0
-        out["block_minutes"] = np.where(np.isnan(block_minutes), estimate, block_minutes)
-        out["days_to_holiday"] = days_to_holiday(dep_local)
-        out["origin_hour_departures"] = self._congestion(base)
-        return pd.DataFrame(out, columns=list(FEATURES))
-
-    def _congestion(self, base: pd.DataFrame) -> np.ndarray:
-        """Look up the fitted congestion table: 0 for a known origin's empty slot, NaN if unknown."""
-        table = getattr(self, "_congestion_table", None)
-        if table is None:
-            table = self._congestion_table = pd.Series(self.congestion_, dtype=float)
-        keys = pd.MultiIndex.from_arrays(
-            [base["origin"].astype(str), base["weekday"].astype(int), base["dep_hour_int"].astype(int)]
+    def transform(self, X: pd.DataFrame) -> np.ndarray:
+        missing = [c for c in INPUT_COLUMNS if c not in X.columns]
+        if missing:
+            raise KeyError(f"flight rows lack column(s): {', '.join(missing)}")
+        return self.compute(
+            carrier=_column(X["carrier"], "object"),
+            origin=_column(X["origin"], "object"),
+            dest=_column(X["dest"], "object"),
+            dep_local=_column(X["sched_dep_local"], MINUTE),
+            arr_local=_column(X["sched_arr_local"], MINUTE),
+            dep_utc=_column(X["sched_dep_utc"], MINUTE),
+            arr_utc=_column(X["sched_arr_utc"], MINUTE),
         )
-        values = table.reindex(keys).to_numpy(float)
-        known_origin = base["origin"].isin(self.known_origins_).to_numpy()
-        return np.where(np.isnan(values) & known_origin, 0.0, values)
+
+    def compute(
+        self,
+        *,
+        carrier: np.ndarray,
+        origin: np.ndarray,
+        dest: np.ndarray,
+        dep_local: np.ndarray,
+        arr_local: np.ndarray,
+        dep_utc: np.ndarray,
+        arr_utc: np.ndarray,
+    ) -> np.ndarray:
+        """The feature matrix from plain arrays (strings as objects, times as naive datetime64[m])."""
+        n = len(carrier)
+        out = np.empty((n, len(FEATURES)), dtype=float)
+        routes = _routes(origin, dest)
+        for i, (name, values) in enumerate(zip(CATEGORICAL, (carrier, origin, dest, routes), strict=True)):
+            codes = self.categories_[name]
+            out[:, i] = np.fromiter((codes.get(v, np.nan) for v in values), dtype=float, count=n)
+        dep_minutes = _minutes_of_day(dep_local)
+        day = dep_local.astype("datetime64[D]")
+        weekday = _weekday(day)
+        distance = _distance_km(origin, dest)
+        block = (arr_utc - dep_utc).astype(float)
+        block[np.isnat(arr_utc) | np.isnat(dep_utc)] = np.nan
+        estimate = TAXI_MINUTES + distance / CRUISE_KMH * 60.0
+        out[:, FEATURES.index("dep_hour")] = dep_minutes / 60.0
+        out[:, FEATURES.index("arr_hour")] = _minutes_of_day(arr_local) / 60.0
+        out[:, FEATURES.index("weekday")] = weekday
+        out[:, FEATURES.index("distance_km")] = distance
+        out[:, FEATURES.index("block_minutes")] = np.where(np.isnan(block), estimate, block)
+        out[:, FEATURES.index("days_to_holiday")] = days_to_holiday(day.astype(np.int64))
+        known = set(self.known_origins_)
+        table = self.congestion_
+        hours = dep_minutes // 60
+        out[:, FEATURES.index("origin_hour_departures")] = np.fromiter(
+            (
+                table.get((o, int(w), int(h)), 0.0) if o in known and h == h else np.nan
+                for o, w, h in zip(origin, weekday, hours, strict=True)
+            ),
+            dtype=float,
+            count=n,
+        )
+        return out
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         return np.array(FEATURES, dtype=object)
+
+
+def _routes(origin: np.ndarray, dest: np.ndarray) -> np.ndarray:
+    return np.array([f"{o}-{d}" for o, d in zip(origin, dest, strict=True)], dtype=object)
+
+
+def _weekday(day: np.ndarray) -> np.ndarray:
+    """datetime64[D] → Monday=0 … Sunday=6 (1970-01-01 was a Thursday)."""
+    weekday: np.ndarray = ((day.astype(np.int64) + 3) % 7).astype(float)
+    return weekday
+
+
+def for_serving(model: Any) -> Any:
+    """The same fitted model, tuned for many small predictions (no thread pool per call)."""
+    if hasattr(model, "get_params") and "model__n_jobs" in model.get_params():
+        model.set_params(model__n_jobs=1)
+    return model

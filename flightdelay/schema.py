@@ -9,6 +9,9 @@ their status but have no arrival delay, so they carry no label.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
@@ -189,3 +192,33 @@ def from_schedule(df: pd.DataFrame) -> pd.DataFrame:
     out["status"] = "scheduled"
     out["distance_km"] = great_circle_km(df["origin"], df["dest"])
     return conform(out)
+
+
+def local_to_utc(local: datetime, zone: str | None) -> datetime | None:
+    """One wall-clock time in an IANA zone → naive UTC, by the same rules as ``localize``.
+
+    For the API's few flights per request, where a DataFrame would cost more than the model:
+    ambiguous times (fall-back hour) read as daylight time, nonexistent ones (spring-forward gap)
+    shift forward to the end of the gap. None when the zone is unknown.
+    """
+    tz = _zone(zone)
+    if tz is None:
+        return None
+    candidate = local
+    for _ in range(24 * 60):  # walk out of a gap, minute by minute (gaps are at most hours long)
+        aware = candidate.replace(tzinfo=tz, fold=0)
+        utc = aware.astimezone(timezone.utc)
+        if utc.astimezone(tz).replace(tzinfo=None) == candidate:
+            return utc.replace(tzinfo=None)
+        candidate = (candidate + timedelta(minutes=1)).replace(second=0, microsecond=0)
+    return None
+
+
+@cache
+def _zone(name: str | None) -> ZoneInfo | None:
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None

@@ -106,3 +106,20 @@ def test_from_schedule_builds_rows_and_tolerates_unknown_airports() -> None:
     assert rows.loc[0, "sched_dep_utc"] == pd.Timestamp("2013-12-02 13:00", tz="UTC")
     assert pd.isna(rows.loc[1, "sched_dep_utc"])
     assert pd.isna(rows.loc[1, "distance_km"])
+
+
+def test_local_to_utc_agrees_with_the_batch_conversion_on_real_flights(january: pd.DataFrame) -> None:
+    for row in january.head(300).itertuples():
+        converted = schema.local_to_utc(row.sched_dep_local.to_pydatetime(), row.origin_tz)
+        assert pd.Timestamp(converted, tz="UTC") == row.sched_dep_utc
+
+
+@pytest.mark.parametrize("local", ["2013-03-10 02:30", "2013-11-03 01:30", "2013-07-01 12:00"])
+def test_local_to_utc_agrees_with_the_batch_conversion_across_dst(local: str) -> None:
+    batch = schema.localize(pd.Series(pd.to_datetime([local])), pd.Series(["America/New_York"]))[0]
+    one = schema.local_to_utc(pd.Timestamp(local).to_pydatetime(), "America/New_York")
+    assert pd.Timestamp(one, tz="UTC") == batch
+
+
+def test_local_to_utc_of_an_unknown_zone_is_none() -> None:
+    assert schema.local_to_utc(pd.Timestamp("2013-01-01").to_pydatetime(), "Mars/Olympus") is None

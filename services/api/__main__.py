@@ -1,0 +1,5 @@
+"""Container entry: ``python -m services.api`` (host, port and workers from FLIGHTDELAY_API_*)."""
+
+from services.api.app import main
+
+main()

@@ -1,0 +1,112 @@
+"""The prediction API: FastAPI on the live model, reloaded without restart when latest.txt changes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from importlib.resources import files
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from flightdelay.config import Settings, get_settings
+from flightdelay.logs import configure_logging
+from flightdelay.registry import Registry
+from flightdelay.storage import open_store
+from services.api.batcher import Batcher
+from services.api.live import LiveModel
+from services.api.metrics import ApiMetrics
+from services.api.routes import model, ops, predict
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The app for these settings (from the environment when not given)."""
+    settings = settings or get_settings()
+    metrics = ApiMetrics()
+    registry = Registry(open_store(settings.models_url, region=settings.aws_region))
+
+    def on_reload(result: str, version: str | None) -> None:
+        metrics.reloads.labels(result=result).inc()
+        if result == "loaded" and version:
+            metrics.model.info({"version": version})
+
+    live = LiveModel(registry, on_reload=on_reload)
+    batcher = Batcher(lambda: live.current, max_rows=settings.api_max_batch)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await asyncio.to_thread(live.refresh)
+        if live.current is None:
+            log.warning("no model is live yet: /ready and /predict answer 503 until one is promoted")
+        poller = asyncio.create_task(live.poll_forever(settings.api_poll_seconds), name="model-poller")
+        batcher.start()
+        try:
+            yield
+        finally:
+            poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await poller
+            await batcher.stop()
+
+    app = FastAPI(
+        title="flightdelay",
+        summary="Will this flight arrive 15 minutes late or more?",
+        description="Predictions from the live model; see /model for what is serving.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.live = live
+    app.state.batcher = batcher
+    app.state.metrics = metrics
+
+    @app.middleware("http")
+    async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        status = str(response.status_code)
+        metrics.requests.labels(route=path, status=status).inc()
+        metrics.latency.labels(route=path, status=status).observe(time.perf_counter() - started)
+        return response
+
+    @app.exception_handler(LookupError)
+    async def nothing_live(request: Request, exc: LookupError) -> JSONResponse:
+        return JSONResponse(status_code=503, content={"detail": NOT_READY})
+
+    page = files("services.api").joinpath("static/index.html").read_text()
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def index() -> HTMLResponse:
+        return HTMLResponse(page)
+
+    app.include_router(predict.router)
+    app.include_router(model.router)
+    app.include_router(ops.router)
+    return app
+
+
+NOT_READY = "no model is live yet: train and promote one (flightdelay train, then flightdelay evaluate)"
+
+
+def main() -> None:
+    """``python -m services.api`` / ``flightdelay serve``: uvicorn with host, port and workers from settings."""
+    import uvicorn
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    uvicorn.run(
+        "services.api.app:create_app",
+        factory=True,
+        host=settings.api_host,
+        port=settings.api_port,
+        workers=settings.api_workers,
+        log_config=None,
+        access_log=False,
+    )

@@ -1,0 +1,48 @@
+"""Dependencies of the routes, as Annotated aliases."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from flightdelay.config import Settings
+from services.api.batcher import Batcher
+from services.api.live import LiveModel, Loaded
+from services.api.metrics import ApiMetrics
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _live(request: Request) -> LiveModel:
+    live: LiveModel = request.app.state.live
+    return live
+
+
+def _loaded(request: Request) -> Loaded:
+    from services.api.app import NOT_READY
+
+    loaded = request.app.state.live.current
+    if loaded is None:
+        raise HTTPException(status_code=503, detail=NOT_READY)
+    return loaded  # type: ignore[no-any-return]
+
+
+def _batcher(request: Request) -> Batcher:
+    batcher: Batcher = request.app.state.batcher
+    return batcher
+
+
+def _metrics(request: Request) -> ApiMetrics:
+    metrics: ApiMetrics = request.app.state.metrics
+    return metrics
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+LiveDep = Annotated[LiveModel, Depends(_live)]
+LiveModelDep = Annotated[Loaded, Depends(_loaded)]
+BatcherDep = Annotated[Batcher, Depends(_batcher)]
+MetricsDep = Annotated[ApiMetrics, Depends(_metrics)]

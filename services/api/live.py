@@ -1,0 +1,140 @@
+"""The live model: loaded at start, swapped atomically when latest.txt changes, never on the request path.
+
+A reload that fails (missing, tampered or incompatible artifact) leaves the current model serving
+and is reported in /model, the logs and the metrics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from flightdelay import schema
+from flightdelay.airports import timezones
+from flightdelay.errors import FlightDelayError, ObjectNotFound
+from flightdelay.features import FlightFeatures, feature_schema, for_serving
+from flightdelay.registry import LATEST_KEY, Manifest, Registry, version_of_pointer
+from services.api.schemas import FlightIn
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    manifest: Manifest
+    features: FlightFeatures
+    estimator: Any  # the pipeline after its feature step
+    loaded_at: datetime
+    promoted_at: datetime | None
+
+    @property
+    def version(self) -> str:
+        return self.manifest.version
+
+    def predict(self, flights: list[FlightIn]) -> np.ndarray:
+        """P(arriving 15+ minutes late) for each flight, through the shared feature code."""
+        zones = timezones()
+        n = len(flights)
+        dep_local = np.empty(n, dtype="datetime64[m]")
+        arr_local = np.full(n, np.datetime64("NaT"), dtype="datetime64[m]")
+        dep_utc = np.full(n, np.datetime64("NaT"), dtype="datetime64[m]")
+        arr_utc = np.full(n, np.datetime64("NaT"), dtype="datetime64[m]")
+        for i, f in enumerate(flights):
+            dep_local[i] = f.scheduled_departure
+            utc = schema.local_to_utc(f.scheduled_departure, zones.get(f.origin))
+            if utc is not None:
+                dep_utc[i] = utc
+            if f.scheduled_arrival is not None:
+                arr_local[i] = f.scheduled_arrival
+                utc = schema.local_to_utc(f.scheduled_arrival, zones.get(f.dest))
+                if utc is not None:
+                    arr_utc[i] = utc
+        matrix = self.features.compute(
+            carrier=np.array([f.carrier for f in flights], dtype=object),
+            origin=np.array([f.origin for f in flights], dtype=object),
+            dest=np.array([f.dest for f in flights], dtype=object),
+            dep_local=dep_local,
+            arr_local=arr_local,
+            dep_utc=dep_utc,
+            arr_utc=arr_utc,
+        )
+        probabilities: np.ndarray = self.estimator.predict_proba(matrix)[:, 1]
+        return probabilities
+
+
+class LiveModel:
+    """Holds the current Loaded model; ``current`` is replaced in one assignment."""
+
+    def __init__(self, registry: Registry, *, on_reload: Any = None) -> None:
+        self.registry = registry
+        self.current: Loaded | None = None
+        self.etag: str | None = None
+        self.pointer: str | None = None
+        self.last_reload: dict[str, Any] | None = None
+        self._on_reload = on_reload or (lambda result, version: None)
+
+    def _promoted_at(self, version: str) -> datetime | None:
+        for decision in self.registry.decisions(limit=50):
+            if decision.version == version and decision.verdict in ("promoted", "rolled_back"):
+                return decision.created_at
+        return None
+
+    def _load(self, version: str) -> Loaded:
+        artifact = self.registry.artifact(version, "prod", expected_features=feature_schema())
+        model = for_serving(artifact.load())
+        try:
+            features, estimator = model[0], model[1:]
+        except (TypeError, IndexError, KeyError):
+            raise FlightDelayError(f"model {version} is not a pipeline with a feature step") from None
+        if not isinstance(features, FlightFeatures):
+            raise FlightDelayError(f"model {version} does not start with the shared FlightFeatures step")
+        return Loaded(artifact.manifest, features, estimator, datetime.now(UTC), self._promoted_at(version))
+
+    def refresh(self) -> bool:
+        """Check latest.txt once (a conditional read) and swap in a new model if it changed."""
+        try:
+            changed = self.registry.store.get_if_changed(LATEST_KEY, self.etag)
+        except ObjectNotFound:
+            return False  # nothing is live yet (or latest.txt was removed: keep serving what we have)
+        except FlightDelayError as exc:
+            self._record("failed", None, str(exc))
+            return False
+        if changed is None:
+            return False
+        pointer = changed.data.decode().strip()
+        attempted: str | None = None
+        try:
+            attempted = version_of_pointer(pointer)
+            loaded = self._load(attempted)
+        except FlightDelayError as exc:
+            self.etag = changed.etag  # do not retry the same broken pointer every poll
+            self.pointer = pointer
+            self._record("failed", attempted, str(exc))
+            return False
+        self.current = loaded
+        self.etag, self.pointer = changed.etag, pointer
+        self._record("loaded", attempted, None)
+        return True
+
+    def _record(self, result: str, version: str | None, error: str | None) -> None:
+        self.last_reload = {
+            "at": datetime.now(UTC).isoformat(), "result": result, "version": version, "error": error,
+            "serving": self.current.version if self.current else None,
+        }
+        (log.info if result == "loaded" else log.error)(
+            "model reload", extra={"result": result, "version": version, "error": error}
+        )
+        self._on_reload(result, version)
+
+    async def poll_forever(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await asyncio.to_thread(self.refresh)
+            except Exception:  # a poller must outlive any one failure
+                log.exception("model poll failed")

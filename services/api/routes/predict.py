@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import numpy as np
+from fastapi import APIRouter, HTTPException
+from pydantic import Discriminator, Tag
+
+from flightdelay.config import Settings
+from services.api.deps import BatcherDep, LiveModelDep, MetricsDep, SettingsDep
+from services.api.live import Loaded
+from services.api.schemas import BatchIn, BatchOut, FlightIn, PredictionOut, Risk
+
+router = APIRouter(prefix="/predict", tags=["predict"])
+
+
+def _risk(p: float, settings: Settings) -> Risk:
+    if p >= settings.risk_high:
+        return "high"
+    return "medium" if p >= settings.risk_medium else "low"
+
+
+def _predictions(probabilities: np.ndarray, loaded: Loaded, settings: Settings, metrics: MetricsDep) -> list[PredictionOut]:
+    threshold = loaded.manifest.threshold
+    out = [
+        PredictionOut(
+            probability=round(float(p), 4), delayed=bool(p >= threshold), risk=_risk(float(p), settings),
+            model_version=loaded.version,
+        )
+        for p in probabilities
+    ]
+    late = int((probabilities >= threshold).sum())
+    metrics.predictions.labels(predicted="delayed").inc(late)
+    metrics.predictions.labels(predicted="on_time").inc(len(out) - late)
+    return out
+
+
+def _shape(value: Any) -> str:
+    return "batch" if isinstance(value, dict) and "flights" in value else "flight"
+
+
+# One flight, or {"flights": [...]}: the body's shape picks the model, so a 422 speaks of one shape only.
+PredictIn = Annotated[
+    Annotated[FlightIn, Tag("flight")] | Annotated[BatchIn, Tag("batch")], Discriminator(_shape)
+]
+
+
+@router.post("", response_model=PredictionOut | BatchOut)
+async def predict(
+    body: PredictIn, _: LiveModelDep, batcher: BatcherDep, settings: SettingsDep, metrics: MetricsDep
+) -> PredictionOut | BatchOut:
+    """Probability that one flight (or each of a batch) arrives 15 or more minutes late."""
+    flights = body.flights if isinstance(body, BatchIn) else [body]
+    if len(flights) > settings.api_max_batch:
+        raise HTTPException(
+            status_code=422, detail=f"flights: at most {settings.api_max_batch} flights per request"
+        )
+    probabilities, loaded = await batcher.predict(flights)
+    predictions = _predictions(probabilities, loaded, settings, metrics)
+    if isinstance(body, BatchIn):
+        return BatchOut(model_version=loaded.version, predictions=predictions)
+    return predictions[0]

@@ -1,0 +1,97 @@
+"""Request and response bodies of the prediction API."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from flightdelay import schema
+from flightdelay.airports import timezones
+
+EXAMPLE = {
+    "carrier": "B6",
+    "flight_number": "1816",
+    "origin": "JFK",
+    "dest": "SYR",
+    "scheduled_departure": "2013-12-02T22:50:00",
+    "scheduled_arrival": "2013-12-02T23:56:00",
+}
+
+
+class FlightIn(BaseModel):
+    """What a traveller knows before departure. Times are the airports' local wall-clock times."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE]})
+
+    carrier: str = Field(pattern=r"^[A-Z0-9]{2}$", description="operating airline, IATA code", examples=["B6"])
+    flight_number: str | None = Field(None, pattern=r"^[0-9]{1,5}[A-Z]?$", examples=["1816"])
+    origin: str = Field(pattern=r"^[A-Z]{3}$", description="departure airport, IATA code", examples=["JFK"])
+    dest: str = Field(pattern=r"^[A-Z]{3}$", description="arrival airport, IATA code", examples=["SYR"])
+    scheduled_departure: datetime = Field(description="local time at the origin, no UTC offset")
+    scheduled_arrival: datetime | None = Field(None, description="local time at the destination, no UTC offset")
+
+    @field_validator("carrier", "origin", "dest", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("scheduled_departure", "scheduled_arrival")
+    @classmethod
+    def _local_time(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is not None:
+            raise ValueError("give the airport's local time without a UTC offset")
+        if not 1990 <= value.year <= 2060:
+            raise ValueError("year must be between 1990 and 2060")
+        return value.replace(second=0, microsecond=0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FlightIn:
+        if self.origin == self.dest:
+            raise ValueError("dest must differ from origin")
+        if self.scheduled_arrival is not None:
+            zones = timezones()
+            dep = schema.local_to_utc(self.scheduled_departure, zones.get(self.origin))
+            arr = schema.local_to_utc(self.scheduled_arrival, zones.get(self.dest))
+            if dep is None or arr is None:  # an unknown airport: compare wall clocks, with a day of slack
+                dep, arr = self.scheduled_departure, self.scheduled_arrival + timedelta(hours=14)
+            block = (arr - dep).total_seconds() / 60
+            if not 0 < block <= schema.MAX_BLOCK_MINUTES:
+                raise ValueError("scheduled_arrival must be after scheduled_departure and within 20 hours")
+        return self
+
+
+class BatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"flights": [EXAMPLE]}]})
+
+    flights: list[FlightIn] = Field(min_length=1)
+
+
+Risk = Literal["low", "medium", "high"]
+
+
+class PredictionOut(BaseModel):
+    probability: float = Field(description="probability of arriving 15 or more minutes late")
+    delayed: bool = Field(description="probability at or above the model's decision threshold")
+    risk: Risk
+    model_version: str
+
+
+class BatchOut(BaseModel):
+    model_version: str
+    predictions: list[PredictionOut]
+
+
+class ModelOut(BaseModel):
+    version: str | None
+    model_type: str | None = None
+    threshold: float | None = None
+    metrics: dict[str, float] = {}
+    trained_on: dict[str, object] | None = None
+    created_at: datetime | None = None
+    promoted_at: datetime | None = None
+    loaded_at: datetime | None = None
+    last_reload: dict[str, object] | None = None
