@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup test lint format demo bench check-infra clean
+.PHONY: setup browser test lint format demo bench check-infra clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +14,13 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP) ## create .venv and install the project with its dev extras (idempotent)
 
-test: setup ## the whole test suite
+# Debian's Chromium for the page's browser test (Playwright drives it; it never downloads a browser).
+browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+		echo "chromium is missing and cannot be installed here: the browser test will be skipped"
+
+test: setup browser ## the whole test suite
 	$(BIN)/pytest
 
 lint: setup ## ruff, formatting, and mypy --strict on the core

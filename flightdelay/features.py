@@ -77,7 +77,7 @@ def days_to_holiday(day_numbers: np.ndarray) -> np.ndarray:
 
 def _minutes_of_day(local: np.ndarray) -> np.ndarray:
     """datetime64[m] → minutes since local midnight (NaN for NaT)."""
-    minutes = (local - local.astype("datetime64[D]")).astype(float)
+    minutes: np.ndarray = (local - local.astype("datetime64[D]")).astype(float)
     minutes[np.isnat(local)] = np.nan
     return minutes
 

@@ -9,7 +9,7 @@ their status but have no arrival delay, so they carry no label.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -207,7 +207,7 @@ def local_to_utc(local: datetime, zone: str | None) -> datetime | None:
     candidate = local
     for _ in range(24 * 60):  # walk out of a gap, minute by minute (gaps are at most hours long)
         aware = candidate.replace(tzinfo=tz, fold=0)
-        utc = aware.astimezone(timezone.utc)
+        utc = aware.astimezone(UTC)
         if utc.astimezone(tz).replace(tzinfo=None) == candidate:
             return utc.replace(tzinfo=None)
         candidate = (candidate + timedelta(minutes=1)).replace(second=0, microsecond=0)

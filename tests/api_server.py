@@ -19,7 +19,9 @@ class RunningServer:
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on")
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
+        )
 
     def __enter__(self) -> RunningServer:
         self._thread.start()

@@ -96,7 +96,7 @@ NOT_READY = "no model is live yet: train and promote one (flightdelay train, the
 
 
 def main() -> None:
-    """``python -m services.api`` / ``flightdelay serve``: uvicorn with host, port and workers from settings."""
+    """``python -m services.api`` and ``flightdelay serve``: uvicorn, configured from settings."""
     import uvicorn
 
     settings = get_settings()

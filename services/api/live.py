@@ -123,7 +123,10 @@ class LiveModel:
 
     def _record(self, result: str, version: str | None, error: str | None) -> None:
         self.last_reload = {
-            "at": datetime.now(UTC).isoformat(), "result": result, "version": version, "error": error,
+            "at": datetime.now(UTC).isoformat(),
+            "result": result,
+            "version": version,
+            "error": error,
             "serving": self.current.version if self.current else None,
         }
         (log.info if result == "loaded" else log.error)(

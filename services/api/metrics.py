@@ -9,11 +9,15 @@ class ApiMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "flightdelay_http_requests", "HTTP requests by route and status", ["route", "status"],
+            "flightdelay_http_requests",
+            "HTTP requests by route and status",
+            ["route", "status"],
             registry=self.registry,
         )
         self.latency = Histogram(
-            "flightdelay_http_request_seconds", "HTTP request latency by route and status", ["route", "status"],
+            "flightdelay_http_request_seconds",
+            "HTTP request latency by route and status",
+            ["route", "status"],
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
             registry=self.registry,
         )

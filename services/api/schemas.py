@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from flightdelay import schema
 from flightdelay.airports import timezones
 
-EXAMPLE = {
+EXAMPLE: dict[str, Any] = {
     "carrier": "B6",
     "flight_number": "1816",
     "origin": "JFK",
@@ -23,14 +23,21 @@ EXAMPLE = {
 class FlightIn(BaseModel):
     """What a traveller knows before departure. Times are the airports' local wall-clock times."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [EXAMPLE]},
+    )
 
-    carrier: str = Field(pattern=r"^[A-Z0-9]{2}$", description="operating airline, IATA code", examples=["B6"])
+    carrier: str = Field(
+        pattern=r"^[A-Z0-9]{2}$", description="operating airline, IATA code", examples=["B6"]
+    )
     flight_number: str | None = Field(None, pattern=r"^[0-9]{1,5}[A-Z]?$", examples=["1816"])
     origin: str = Field(pattern=r"^[A-Z]{3}$", description="departure airport, IATA code", examples=["JFK"])
     dest: str = Field(pattern=r"^[A-Z]{3}$", description="arrival airport, IATA code", examples=["SYR"])
     scheduled_departure: datetime = Field(description="local time at the origin, no UTC offset")
-    scheduled_arrival: datetime | None = Field(None, description="local time at the destination, no UTC offset")
+    scheduled_arrival: datetime | None = Field(
+        None, description="local time at the destination, no UTC offset"
+    )
 
     @field_validator("carrier", "origin", "dest", mode="before")
     @classmethod
@@ -65,7 +72,10 @@ class FlightIn(BaseModel):
 
 
 class BatchIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"flights": [EXAMPLE]}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"flights": [EXAMPLE]}]},
+    )
 
     flights: list[FlightIn] = Field(min_length=1)
 
@@ -95,3 +105,12 @@ class ModelOut(BaseModel):
     promoted_at: datetime | None = None
     loaded_at: datetime | None = None
     last_reload: dict[str, object] | None = None
+
+
+class ErrorOut(BaseModel):
+    detail: str
+
+
+NOT_READY_RESPONSE: dict[int | str, dict[str, object]] = {
+    503: {"model": ErrorOut, "description": "No model is live yet"}
+}

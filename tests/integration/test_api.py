@@ -49,7 +49,9 @@ def registry(tmp_path: Path) -> Registry:
 
 
 @pytest.fixture
-def live_api(registry: Registry, models: dict[str, Any], tmp_path: Path) -> Iterator[tuple[RunningServer, str]]:
+def live_api(
+    registry: Registry, models: dict[str, Any], tmp_path: Path
+) -> Iterator[tuple[RunningServer, str]]:
     m = stage_model(registry, models["hgb"], now=BASE_TIME)
     registry.promote(m.version, reason="test")
     with start(tmp_path, api_max_batch=200) as server:
@@ -58,8 +60,12 @@ def live_api(registry: Registry, models: dict[str, Any], tmp_path: Path) -> Iter
 
 def as_request(row: Any) -> dict[str, Any]:
     return {
-        "carrier": row.carrier, "flight_number": row.flight_number, "origin": row.origin, "dest": row.dest,
-        "scheduled_departure": row.sched_dep_local.isoformat(), "scheduled_arrival": row.sched_arr_local.isoformat(),
+        "carrier": row.carrier,
+        "flight_number": row.flight_number,
+        "origin": row.origin,
+        "dest": row.dest,
+        "scheduled_departure": row.sched_dep_local.isoformat(),
+        "scheduled_arrival": row.sched_arr_local.isoformat(),
     }
 
 
@@ -76,7 +82,9 @@ def test_predictions_for_real_december_flights_match_the_model(
 ) -> None:
     server, version = live_api
     sample = december.iloc[::10].head(80)
-    response = httpx.post(f"{server.url}/predict", json={"flights": [as_request(r) for r in sample.itertuples()]})
+    response = httpx.post(
+        f"{server.url}/predict", json={"flights": [as_request(r) for r in sample.itertuples()]}
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["model_version"] == version
@@ -128,8 +136,14 @@ def test_bad_input_gets_422_naming_the_field_and_reason(
     live_api: tuple[RunningServer, str], change: dict[str, Any], field: str, reason: str
 ) -> None:
     server, _ = live_api
-    flight = {"carrier": "B6", "origin": "JFK", "dest": "BOS", "scheduled_departure": "2013-12-02T08:00:00",
-              "scheduled_arrival": "2013-12-02T09:10:00", **change}
+    flight = {
+        "carrier": "B6",
+        "origin": "JFK",
+        "dest": "BOS",
+        "scheduled_departure": "2013-12-02T08:00:00",
+        "scheduled_arrival": "2013-12-02T09:10:00",
+        **change,
+    }
     response = httpx.post(f"{server.url}/predict", json=flight)
     assert response.status_code == 422
     errors = response.json()["detail"]

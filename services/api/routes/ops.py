@@ -4,6 +4,7 @@ from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.api.deps import LiveModelDep, MetricsDep
+from services.api.schemas import NOT_READY_RESPONSE
 
 router = APIRouter(tags=["operations"])
 
@@ -14,7 +15,7 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/ready")
+@router.get("/ready", responses=NOT_READY_RESPONSE)
 async def ready(loaded: LiveModelDep) -> dict[str, str]:
     """A model is loaded and predictions can be served (the load balancer's health check)."""
     return {"status": "ready", "model_version": loaded.version}

@@ -9,7 +9,15 @@ from pydantic import Discriminator, Tag
 from flightdelay.config import Settings
 from services.api.deps import BatcherDep, LiveModelDep, MetricsDep, SettingsDep
 from services.api.live import Loaded
-from services.api.schemas import BatchIn, BatchOut, FlightIn, PredictionOut, Risk
+from services.api.schemas import (
+    NOT_READY_RESPONSE,
+    BatchIn,
+    BatchOut,
+    ErrorOut,
+    FlightIn,
+    PredictionOut,
+    Risk,
+)
 
 router = APIRouter(prefix="/predict", tags=["predict"])
 
@@ -20,11 +28,15 @@ def _risk(p: float, settings: Settings) -> Risk:
     return "medium" if p >= settings.risk_medium else "low"
 
 
-def _predictions(probabilities: np.ndarray, loaded: Loaded, settings: Settings, metrics: MetricsDep) -> list[PredictionOut]:
+def _predictions(
+    probabilities: np.ndarray, loaded: Loaded, settings: Settings, metrics: MetricsDep
+) -> list[PredictionOut]:
     threshold = loaded.manifest.threshold
     out = [
         PredictionOut(
-            probability=round(float(p), 4), delayed=bool(p >= threshold), risk=_risk(float(p), settings),
+            probability=round(float(p), 4),
+            delayed=bool(p >= threshold),
+            risk=_risk(float(p), settings),
             model_version=loaded.version,
         )
         for p in probabilities
@@ -45,7 +57,11 @@ PredictIn = Annotated[
 ]
 
 
-@router.post("", response_model=PredictionOut | BatchOut)
+@router.post(
+    "",
+    response_model=PredictionOut | BatchOut,
+    responses={400: {"model": ErrorOut, "description": "The body is not valid JSON"}, **NOT_READY_RESPONSE},
+)
 async def predict(
     body: PredictIn, _: LiveModelDep, batcher: BatcherDep, settings: SettingsDep, metrics: MetricsDep
 ) -> PredictionOut | BatchOut:

@@ -1,0 +1,90 @@
+"""The page for people, driven in headless Chromium (Debian's package, through Playwright)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flightdelay import datasets, schema
+from flightdelay.config import get_settings
+from flightdelay.registry import Registry
+from flightdelay.storage import LocalStore
+from services.api.app import create_app
+from tests.api_server import RunningServer
+from tests.factories import BASE_TIME, stage_model
+from training.models import logistic_regression
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("FLIGHTDELAY_REQUIRE_BROWSER"):
+            pytest.fail("chromium is required here (make browser installs it) but is missing")
+        pytest.skip("chromium is not installed: `make browser` installs it (Debian's package)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    root = tmp_path_factory.mktemp("models")
+    registry = Registry(LocalStore(root))
+    flights = schema.labelled(datasets.load_flights(end=datasets.TRAINING_END).iloc[::15])
+    m = stage_model(registry, logistic_regression(0).fit(flights, schema.target(flights)), now=BASE_TIME)
+    registry.promote(m.version, reason="browser test")
+    with RunningServer(create_app(get_settings(models_url=str(root)))) as running:
+        running.version = m.version  # type: ignore[attr-defined]
+        yield running
+
+
+def test_a_person_asks_about_a_flight_and_reads_the_answer(browser: Any, server: RunningServer) -> None:
+    page = browser.new_page()
+    page.goto(server.url)
+    page.fill("#carrier", "dl")
+    page.fill("#flight_number", "")
+    page.fill("#origin", "lga")
+    page.fill("#dest", "atl")
+    page.fill("#departure", "2013-12-03T18:30")
+    page.fill("#arrival", "")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#answer:not([hidden])")
+    page.wait_for_function("document.querySelector('#sentence').textContent.includes('chance')")
+    sentence = page.text_content("#sentence") or ""
+    assert sentence.startswith("DL from LGA to ATL")
+    assert "% chance of arriving 15+ minutes late" in sentence
+    width = page.eval_on_selector("#fill", "el => el.style.width")
+    assert width.endswith("%")
+    assert int(width[:-1]) == int(sentence.split("a ")[-1].split("%")[0])
+    assert server.version in (page.text_content("#model") or "")  # type: ignore[attr-defined]
+    page.close()
+
+
+def test_a_person_sees_what_to_fix_on_bad_input(browser: Any, server: RunningServer) -> None:
+    page = browser.new_page()
+    page.goto(server.url)
+    page.fill("#dest", "JFK")  # same as the origin
+    page.click("button[type=submit]")
+    page.wait_for_function("document.querySelector('#sentence').textContent.length > 0")
+    assert "dest must differ from origin" in (page.text_content("#sentence") or "")
+    page.close()
