@@ -36,6 +36,8 @@ clean: ## remove the local stores and caches (not the virtual environment)
 	rm -rf .flightdelay .pytest_cache .mypy_cache .ruff_cache
 
 bench: setup ## benchmarks; every figure is measured in this run
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	$(BIN)/python -m bench.api
 	$(BIN)/python -m bench.fetcher
 	$(BIN)/python -m bench.evaluator
 	$(BIN)/python -m bench.model_quality

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
@@ -194,6 +194,7 @@ def from_schedule(df: pd.DataFrame) -> pd.DataFrame:
     return conform(out)
 
 
+@lru_cache(maxsize=131_072)  # schedules repeat the same (time, zone) pairs; the function is pure
 def local_to_utc(local: datetime, zone: str | None) -> datetime | None:
     """One wall-clock time in an IANA zone → naive UTC, by the same rules as ``localize``.
 

@@ -6,11 +6,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from importlib.resources import files
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flightdelay.config import Settings, get_settings
 from flightdelay.logs import configure_logging
@@ -65,16 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.batcher = batcher
     app.state.metrics = metrics
 
-    @app.middleware("http")
-    async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        status = str(response.status_code)
-        metrics.requests.labels(route=path, status=status).inc()
-        metrics.latency.labels(route=path, status=status).observe(time.perf_counter() - started)
-        return response
+    app.add_middleware(MeasureRequests, metrics=metrics)
 
     @app.exception_handler(LookupError)
     async def nothing_live(request: Request, exc: LookupError) -> JSONResponse:
@@ -90,6 +82,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(model.router)
     app.include_router(ops.router)
     return app
+
+
+class MeasureRequests:
+    """Count and time every request by route and status (pure ASGI: no per-request task or thread)."""
+
+    def __init__(self, app: ASGIApp, *, metrics: ApiMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = "500"
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = str(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.requests.labels(route=route, status=status).inc()
+            self.metrics.latency.labels(route=route, status=status).observe(time.perf_counter() - started)
 
 
 NOT_READY = "no model is live yet: train and promote one (flightdelay train, then flightdelay evaluate)"

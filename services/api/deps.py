@@ -12,17 +12,17 @@ from services.api.live import LiveModel, Loaded
 from services.api.metrics import ApiMetrics
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def _live(request: Request) -> LiveModel:
+async def _live(request: Request) -> LiveModel:
     live: LiveModel = request.app.state.live
     return live
 
 
-def _loaded(request: Request) -> Loaded:
+async def _loaded(request: Request) -> Loaded:
     from services.api.app import NOT_READY
 
     loaded = request.app.state.live.current
@@ -31,12 +31,12 @@ def _loaded(request: Request) -> Loaded:
     return loaded  # type: ignore[no-any-return]
 
 
-def _batcher(request: Request) -> Batcher:
+async def _batcher(request: Request) -> Batcher:
     batcher: Batcher = request.app.state.batcher
     return batcher
 
 
-def _metrics(request: Request) -> ApiMetrics:
+async def _metrics(request: Request) -> ApiMetrics:
     metrics: ApiMetrics = request.app.state.metrics
     return metrics
 

@@ -1,0 +1,188 @@
+"""API throughput and latency, all in one run, with wrk in a separate process on loopback.
+
+Three servers, one uvicorn worker each, started one after another: the ceiling (same stack,
+constant answer), the naive implementation (DataFrame per request + pickled random forest), and
+the project's API serving the same random forest. Then p50/p99 of the project's API at about half
+the ceiling's rate (wrk's Lua `delay` paces each connection), and the latency of one
+10,000-flight batch.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import joblib
+
+from flightdelay import datasets, schema
+from flightdelay.features import feature_schema
+from flightdelay.registry import DataWindow, ModelMetadata, Registry
+from flightdelay.storage import LocalStore
+from training.models import random_forest
+
+FLIGHT = (
+    '{"carrier":"B6","flight_number":"1816","origin":"JFK","dest":"SYR",'
+    '"scheduled_departure":"2013-12-02T22:50:00","scheduled_arrival":"2013-12-02T23:56:00"}'
+)
+DURATION, CONNECTIONS = "8s", 32
+JSON = {"content-type": "application/json"}
+LUA = "wrk.method = 'POST'\nwrk.headers['Content-Type'] = 'application/json'\nwrk.body = '{body}'\n"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def serve(target: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            target,
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        env={**os.environ, **env},
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if (
+                httpx.post(
+                    f"{url}/predict", content=FLIGHT, headers={"content-type": "application/json"}
+                ).status_code
+                == 200
+            ):
+                return process, url
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"{target} did not start")
+
+
+def wrk(url: str, script: Path, connections: int = CONNECTIONS) -> dict[str, float]:
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{DURATION}", "--latency", "-s", str(script), f"{url}/predict"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+    def latency(label: str) -> float:
+        match = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        assert match, out
+        value, unit = float(match.group(1)), match.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": rate,
+        "p50": latency("50"),
+        "p99": latency("99"),
+        "errors": float(errors.group(1)) if errors else 0.0,
+    }
+
+
+def main() -> None:
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed (make bench installs it from Debian's packages)")
+    flights = schema.labelled(datasets.load_flights(end=datasets.TRAINING_END))
+    model = random_forest(42).fit(flights, schema.target(flights))
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        joblib.dump(model, root / "rf.joblib")
+        buffer = io.BytesIO()
+        joblib.dump(model, buffer)
+        registry = Registry(LocalStore(root / "models"))
+        meta = ModelMetadata(
+            model_type="random_forest",
+            feature_schema=feature_schema(),
+            threshold=0.3,
+            training_data=DataWindow(
+                start=flights["flight_date"].min().date(),
+                end=datasets.TRAINING_END,
+                rows=len(flights),
+                base_rate=0.24,
+            ),
+        )
+        registry.promote(registry.stage(buffer.getvalue(), meta).version, reason="bench")
+        single = root / "single.lua"
+        single.write_text(
+            f"wrk.method = 'POST'\nwrk.headers['Content-Type'] = 'application/json'\nwrk.body = '{FLIGHT}'\n"
+        )
+        results = {}
+        env = {"BENCH_MODEL_PATH": str(root / "rf.joblib"), "FLIGHTDELAY_MODELS_URL": str(root / "models")}
+        for name, target in (
+            ("ceiling", "bench.api_apps:ceiling"),
+            ("naive", "bench.api_apps:naive"),
+            ("project", "services.api.app:create_app"),
+        ):
+            process, url = serve(target, env)
+            try:
+                results[name] = wrk(url, single)
+                if name == "project":
+                    half = results["ceiling"]["rps"] / 2
+                    paced = root / "paced.lua"
+                    per_connection_ms = 16 * 1000 / half
+                    paced.write_text(
+                        single.read_text() + f"function delay() return {per_connection_ms:.2f} end\n"
+                    )
+                    results["project at half the ceiling's rate"] = wrk(url, paced, connections=16)
+                    batch = '{"flights":[' + ",".join([FLIGHT] * 10_000) + "]}"
+                    timings = []
+                    for _ in range(5):
+                        t0 = time.perf_counter()
+                        r = httpx.post(
+                            f"{url}/predict",
+                            content=batch,
+                            headers={"content-type": "application/json"},
+                            timeout=60,
+                        )
+                        timings.append((time.perf_counter() - t0) * 1000)
+                        assert r.status_code == 200 and len(r.json()["predictions"]) == 10_000
+            finally:
+                process.terminate()
+                process.wait(timeout=30)
+    print(
+        f"| server (1 worker, wrk -t1 -c{CONNECTIONS} -d{DURATION}) | requests/s | p50 ms | p99 ms | non-2xx |"
+    )
+    print("|---|---|---|---|---|")
+    for name, r in results.items():
+        print(f"| {name} | {r['rps']:,.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {int(r['errors'])} |")
+    ceiling, naive, ours = results["ceiling"]["rps"], results["naive"]["rps"], results["project"]["rps"]
+    print(
+        f"project / ceiling = {ours / ceiling:.2f} (target >= 0.60); project / naive = {ours / naive:.1f}x (target >= 5x)"
+    )
+    paced = results["project at half the ceiling's rate"]
+    print(
+        f"at {paced['rps']:,.0f} requests/s (half the ceiling is {ceiling / 2:,.0f}): p99 {paced['p99']:.2f} ms (target < 10 ms)"
+    )
+    print(f"10,000-flight batch: median {statistics.median(timings):.0f} ms over 5 (target < 100 ms)")
+
+
+if __name__ == "__main__":
+    main()
