@@ -32,6 +32,9 @@ format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+demo: setup ## the whole loop on real flights, offline, on ./.flightdelay/
+	$(BIN)/flightdelay demo
+
 clean: ## remove the local stores and caches (not the virtual environment)
 	rm -rf .flightdelay .pytest_cache .mypy_cache .ruff_cache
 

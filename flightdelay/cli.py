@@ -7,6 +7,7 @@ on failure with one clear line (never a traceback for an expected failure).
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import datetime
 from typing import Annotated, Any
@@ -323,6 +324,22 @@ def serve() -> None:
     from services.api.app import main as serve_api
 
     serve_api()
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    fresh: Annotated[bool, typer.Option(help="remove the local stores first")] = False,
+    serve: Annotated[bool, typer.Option("--serve", help="keep the API up at the end, until Ctrl-C")] = False,
+    sample: Annotated[int | None, typer.Option(help="train on N flights (quicker, weaker)", min=1000)] = None,
+) -> None:
+    """The whole loop on real flights, offline: seed, train, fetch, evaluate, serve, retrain, roll back."""
+    from flightdelay.demo import run as run_demo
+
+    settings = settings_of(ctx)
+    if "FLIGHTDELAY_LOG_LEVEL" not in os.environ:  # the demo narrates; logs only for problems
+        configure_logging("WARNING", stream=sys.stderr)
+    run_demo(settings, say=console.print, fresh=fresh, serve_after=serve, sample=sample)
 
 
 def main() -> None:

@@ -19,7 +19,7 @@ from flightdelay.config import get_settings
 from flightdelay.registry import Registry
 from flightdelay.storage import LocalStore
 from services.api.app import create_app
-from tests.api_server import RunningServer
+from services.api.server import RunningServer
 from tests.factories import BASE_TIME, stage_model
 from training.models import hist_gradient_boosting, logistic_regression
 

@@ -1,4 +1,4 @@
-"""A real uvicorn server on a free loopback port, in a thread, for the API's tests and the demo's."""
+"""The API under a real uvicorn in a background thread: for the demo and the tests."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ import uvicorn
 
 
 class RunningServer:
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0) -> None:
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind(("127.0.0.1", 0))
+        self._sock.bind((host, port))
         self.port = self._sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://{host}:{self.port}"
         config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
@@ -31,6 +31,11 @@ class RunningServer:
                 raise RuntimeError("the API server did not start")
             time.sleep(0.02)
         return self
+
+    def wait(self) -> None:
+        """Block until the server stops (Ctrl-C ends the process)."""
+        while self._thread.is_alive():
+            self._thread.join(timeout=0.5)
 
     def __exit__(self, *exc: object) -> None:
         self._server.should_exit = True
