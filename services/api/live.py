@@ -81,7 +81,12 @@ class LiveModel:
         self._on_reload = on_reload or (lambda result, version: None)
 
     def _promoted_at(self, version: str) -> datetime | None:
-        for decision in self.registry.decisions(limit=50):
+        """When the version went live, from the decision history (the API's role may not read it)."""
+        try:
+            decisions = self.registry.decisions(limit=50)
+        except FlightDelayError:
+            return None
+        for decision in decisions:
             if decision.version == version and decision.verdict in ("promoted", "rolled_back"):
                 return decision.created_at
         return None
