@@ -1,0 +1,66 @@
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{}" }
+  }
+}
+
+variables {
+  name_prefix = "flightdelay-test"
+  buckets = {
+    data_arn    = "arn:aws:s3:::fd-data"
+    models_arn  = "arn:aws:s3:::fd-models"
+    kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/buckets"
+  }
+  log_group_arns                  = ["arn:aws:logs:us-east-1:123456789012:log-group:/flightdelay/api"]
+  aviationstack_key_parameter_arn = "arn:aws:ssm:us-east-1:123456789012:parameter/fd/key"
+  secrets_kms_key_arn             = "arn:aws:kms:us-east-1:123456789012:key/secrets"
+  ecr_repository_arns             = ["arn:aws:ecr:us-east-1:123456789012:repository/flightdelay/api"]
+}
+
+run "each_task_role_names_only_its_own_prefixes" {
+  command = plan
+
+  assert {
+    condition = toset(flatten([for s in data.aws_iam_policy_document.task["api"].statement : s.resources])) == toset([
+      "arn:aws:s3:::fd-models/prod/*", "arn:aws:s3:::fd-models/latest.txt", "arn:aws:kms:us-east-1:123456789012:key/buckets",
+    ])
+    error_message = "the api reads prod/ and latest.txt only"
+  }
+  assert {
+    condition     = alltrue([for s in data.aws_iam_policy_document.task["api"].statement : !contains(s.actions, "s3:PutObject")])
+    error_message = "the api writes nothing"
+  }
+  assert {
+    condition = toset(flatten([for s in data.aws_iam_policy_document.task["fetcher"].statement : s.resources if contains(s.actions, "s3:PutObject")])) == toset([
+      "arn:aws:s3:::fd-data/new/*",
+    ])
+    error_message = "the fetcher writes new/ only"
+  }
+  assert {
+    condition = toset(flatten([for s in data.aws_iam_policy_document.task["evaluator"].statement : s.resources if contains(s.actions, "s3:PutObject")])) == toset([
+      "arn:aws:s3:::fd-models/prod/*", "arn:aws:s3:::fd-models/latest.txt", "arn:aws:s3:::fd-models/decisions/*",
+    ])
+    error_message = "the evaluator writes prod/, latest.txt and decisions/ only"
+  }
+  assert {
+    condition = toset(flatten([for s in data.aws_iam_policy_document.task["training"].statement : s.resources if contains(s.actions, "s3:PutObject")])) == toset([
+      "arn:aws:s3:::fd-models/staging/*",
+    ])
+    error_message = "training writes staging/ only"
+  }
+  assert {
+    condition     = alltrue([for svc, doc in data.aws_iam_policy_document.task : alltrue([for s in doc.statement : s.resources != null && !contains(s.resources, "*") && alltrue([for a in s.actions : !endswith(a, "*")])])])
+    error_message = "no task policy may use a * action or a * resource"
+  }
+  assert {
+    condition     = alltrue([for s in data.aws_iam_policy_document.task_exec.statement : alltrue([for a in s.actions : !endswith(a, "*")])])
+    error_message = "the execution role has no * action"
+  }
+  assert {
+    condition     = one(data.aws_iam_policy_document.ecs_tasks_trust.statement[0].condition).variable == "aws:SourceAccount"
+    error_message = "the task trust policy must be limited to this account"
+  }
+}
