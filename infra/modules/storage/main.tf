@@ -45,6 +45,10 @@ resource "aws_s3_bucket" "this" {
   # checkov:skip=CKV_AWS_144:Cross-region replication is a disaster-recovery choice left to the operator; versioning keeps history.
   # checkov:skip=CKV2_AWS_62:Nothing consumes bucket events; the scheduled tasks read on their schedule.
   # checkov:skip=CKV2_AWS_61:Lifecycle rules are set per bucket below (aws_s3_bucket_lifecycle_configuration.data and .models); checkov cannot link them through for_each.
+  # checkov:skip=CKV_AWS_18:Logging is set by aws_s3_bucket_logging.this; checkov loses the for_each link for the second bucket when scanning an environment (tests/storage.tftest.hcl asserts it).
+  # checkov:skip=CKV2_AWS_6:Public access block is aws_s3_bucket_public_access_block.this (same for_each limitation; asserted in terraform test).
+  # checkov:skip=CKV_AWS_21:Versioning is aws_s3_bucket_versioning.this (same for_each limitation; asserted in terraform test).
+  # checkov:skip=CKV_AWS_145:SSE-KMS is aws_s3_bucket_server_side_encryption_configuration.this (same for_each limitation; asserted in terraform test).
   for_each      = local.buckets
   bucket        = each.value
   force_destroy = var.force_destroy

@@ -43,6 +43,14 @@ run "buckets_are_encrypted_with_the_module_key_private_and_tls_only" {
   }
 }
 
+run "both_buckets_log_to_the_log_bucket" {
+  command = plan
+  assert {
+    condition     = toset(keys(aws_s3_bucket_logging.this)) == toset(["data", "models"])
+    error_message = "DATA and MODELS must both have access logging"
+  }
+}
+
 run "raw_pages_move_to_cold_storage" {
   command = plan
 
