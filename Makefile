@@ -35,6 +35,36 @@ format: setup
 demo: setup ## the whole loop on real flights, offline, on ./.flightdelay/
 	$(BIN)/flightdelay demo
 
+# --- infrastructure, Dockerfiles and workflows, checked offline -------------------------------
+# Where a local provider mirror exists (these build machines), Terraform installs from it through
+# the repository's CLI configuration; elsewhere it uses its registry as usual.
+TF_ENV   := $(if $(wildcard /opt/tf-plugins),TF_CLI_CONFIG_FILE=$(CURDIR)/infra/terraform.rc)
+TF_DIRS  := $(sort $(wildcard infra/modules/*)) infra/envs/dev infra/envs/prod
+CHECKOV  := .venv-checkov/bin/checkov
+DOCKERFILES := services/api/Dockerfile services/fetcher/Dockerfile services/evaluator/Dockerfile training/Dockerfile
+
+# checkov pins an old boto3, so it lives in a virtual environment of its own.
+$(CHECKOV):
+	$(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/python -m pip install --quiet --upgrade pip
+	.venv-checkov/bin/python -m pip install --quiet 'checkov==3.3.30'
+
+check-infra: setup $(CHECKOV) ## terraform fmt/validate/test, checkov, hadolint, zizmor, workflow rules
+	@if command -v terraform >/dev/null; then \
+		$(TF_ENV) terraform fmt -check -recursive infra && \
+		for dir in $(TF_DIRS); do \
+			echo "== $$dir"; \
+			(cd $$dir && $(TF_ENV) terraform init -backend=false -input=false -no-color >/dev/null && \
+				$(TF_ENV) terraform validate -no-color && $(TF_ENV) terraform test -no-color) || exit 1; \
+		done; \
+	else echo "terraform is not installed: fmt, validate and test skipped (https://developer.hashicorp.com/terraform/install)"; fi
+	BC_SKIP_MAPPING=TRUE $(CHECKOV) --quiet --compact --skip-download -d infra --framework terraform
+	BC_SKIP_MAPPING=TRUE $(CHECKOV) --quiet --compact --skip-download -d .github/workflows --framework github_actions
+	BC_SKIP_MAPPING=TRUE $(CHECKOV) --quiet --compact --skip-download --framework dockerfile $(addprefix -f ,$(DOCKERFILES))
+	$(BIN)/hadolint $(DOCKERFILES)
+	$(BIN)/zizmor --offline .github/workflows
+	$(BIN)/pytest -q tests/infra
+
 clean: ## remove the local stores and caches (not the virtual environment)
 	rm -rf .flightdelay .pytest_cache .mypy_cache .ruff_cache
 

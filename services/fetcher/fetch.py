@@ -121,8 +121,15 @@ def run_fetch(
         )
         data.put(f"new/runs/{run_id}.json", json.dumps(summary, indent=2).encode(), if_absent=True)
         # One line per run: the "no successful fetch in 26 h" alarm counts these (metric filter).
-        log.info("fetch run", extra={"status": summary.get("status"), "date": summary["date"],
-                                     "kept": summary.get("kept"), "run_id": run_id})
+        log.info(
+            "fetch run",
+            extra={
+                "status": summary.get("status"),
+                "date": summary["date"],
+                "kept": summary.get("kept"),
+                "run_id": run_id,
+            },
+        )
         if own_http:
             http.close()
     return summary

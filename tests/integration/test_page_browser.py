@@ -19,7 +19,7 @@ from services.api.server import RunningServer
 from tests.factories import BASE_TIME, stage_model
 from training.models import logistic_regression
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM = os.environ.get("FLIGHTDELAY_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
