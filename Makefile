@@ -41,7 +41,7 @@ demo: setup ## the whole loop on real flights, offline, on ./.flightdelay/
 TF_ENV   := $(if $(wildcard /opt/tf-plugins),TF_CLI_CONFIG_FILE=$(CURDIR)/infra/terraform.rc)
 TF_DIRS  := $(sort $(wildcard infra/modules/*)) infra/envs/dev infra/envs/prod
 CHECKOV  := .venv-checkov/bin/checkov
-DOCKERFILES := services/api/Dockerfile services/fetcher/Dockerfile services/evaluator/Dockerfile training/Dockerfile
+DOCKERFILES := Dockerfile
 
 # checkov pins an old boto3, so it lives in a virtual environment of its own.
 $(CHECKOV):

@@ -4,12 +4,6 @@ variable "region" {
   default     = "us-east-1"
 }
 
-variable "environment" {
-  type        = string
-  description = "Environment name: part of every resource name and the trusted GitHub environment."
-  default     = "dev"
-}
-
 variable "github_repository" {
   type        = string
   description = "owner/name of the GitHub repository whose workflows deploy here."
@@ -22,7 +16,7 @@ variable "terraform_state_bucket" {
 
 variable "create_github_oidc_provider" {
   type        = bool
-  description = "Create the account's GitHub OIDC provider (false if another environment in the account made it)."
+  description = "Create the account's GitHub OIDC provider (false when another environment of the account made it)."
   default     = true
 }
 
@@ -38,53 +32,6 @@ variable "dockerhub_namespace" {
   default     = ""
 }
 
-variable "bootstrap_image_tag" {
-  type        = string
-  description = "Tag of the first task definition revisions (push it once before apply; afterwards the deploy workflow sets tags)."
-  default     = "bootstrap"
-}
-
-variable "vpc_cidr" {
-  type        = string
-  description = "CIDR of the VPC."
-  default     = "10.40.0.0/16"
-}
-
-variable "nat_gateway_mode" {
-  type        = string
-  description = "\"single\" or \"per_az\"."
-  default     = "single"
-}
-
-variable "fargate_spot_weight" {
-  type        = number
-  description = "Weight of FARGATE_SPOT in the cluster's default strategy."
-  default     = 0
-}
-
-variable "api_task" {
-  type = object({
-    cpu           = optional(number, 512)
-    memory        = optional(number, 1024)
-    desired_count = optional(number, 1)
-    min_count     = optional(number, 1)
-    max_count     = optional(number, 3)
-    workers       = optional(number, 1)
-  })
-  description = "Size and scaling of the API."
-  default     = {}
-}
-
-variable "schedules" {
-  type = object({
-    fetcher   = optional(string, "cron(30 2 * * ? *)")
-    evaluator = optional(string, "cron(30 4 * * ? *)")
-    training  = optional(string, "cron(0 5 ? * SUN *)")
-  })
-  description = "When the tasks run (UTC): fetcher daily, evaluator daily after it, training weekly."
-  default     = {}
-}
-
 variable "certificate_arn" {
   type        = string
   description = "ACM certificate for HTTPS on the ALB (null: HTTP only)."
@@ -95,16 +42,4 @@ variable "alarm_email" {
   type        = string
   description = "E-mail for the alarms (null: none)."
   default     = null
-}
-
-variable "enable_deletion_protection" {
-  type        = bool
-  description = "ALB deletion protection."
-  default     = false
-}
-
-variable "force_destroy" {
-  type        = bool
-  description = "Let terraform destroy non-empty buckets (dev only)."
-  default     = true
 }

@@ -21,19 +21,13 @@ variables {
   terraform_state_bucket = "example-tfstate"
 }
 
-run "the_whole_environment_plans" {
+run "the_dev_environment_plans" {
   command = plan
-
   assert {
-    condition     = toset(keys(module.schedule)) == toset(["fetcher", "evaluator", "training"])
-    error_message = "fetcher, evaluator and training each get a schedule"
-  }
-  assert {
-    condition     = module.schedule["fetcher"].task_family == "flightdelay-dev-fetcher" && module.schedule["training"].task_family == "flightdelay-dev-training"
-    error_message = "each schedule targets its own task family"
-  }
-  assert {
-    condition     = output.task_families["api"] == "flightdelay-dev-api"
-    error_message = "the API's task family is named for the environment"
+    condition = output.task_families == {
+      api       = "flightdelay-dev-api", fetcher = "flightdelay-dev-fetcher",
+      evaluator = "flightdelay-dev-evaluator", training = "flightdelay-dev-training",
+    }
+    error_message = "every task family is named for the dev environment"
   }
 }

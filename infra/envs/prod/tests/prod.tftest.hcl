@@ -21,27 +21,13 @@ variables {
   terraform_state_bucket = "example-tfstate"
 }
 
-run "the_whole_environment_plans" {
-  command = plan
-
-  assert {
-    condition     = toset(keys(module.schedule)) == toset(["fetcher", "evaluator", "training"])
-    error_message = "fetcher, evaluator and training each get a schedule"
-  }
-  assert {
-    condition     = module.schedule["fetcher"].task_family == "flightdelay-prod-fetcher" && module.schedule["training"].task_family == "flightdelay-prod-training"
-    error_message = "each schedule targets its own task family"
-  }
-  assert {
-    condition     = output.task_families["api"] == "flightdelay-prod-api"
-    error_message = "the API's task family is named for the environment"
-  }
-}
-
-run "prod_defaults_are_the_safe_ones" {
+run "the_prod_environment_plans" {
   command = plan
   assert {
-    condition     = var.enable_deletion_protection && !var.force_destroy && var.nat_gateway_mode == "per_az"
-    error_message = "prod keeps deletion protection, refuses to destroy non-empty buckets, and has a NAT per zone"
+    condition = output.task_families == {
+      api       = "flightdelay-prod-api", fetcher = "flightdelay-prod-fetcher",
+      evaluator = "flightdelay-prod-evaluator", training = "flightdelay-prod-training",
+    }
+    error_message = "every task family is named for the prod environment"
   }
 }
