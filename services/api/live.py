@@ -41,32 +41,31 @@ class Loaded:
     def predict(self, flights: list[FlightIn]) -> np.ndarray:
         """P(arriving 15+ minutes late) for each flight, through the shared feature code."""
         zones = timezones()
-        n = len(flights)
-        dep_local = np.empty(n, dtype="datetime64[m]")
-        arr_local = np.full(n, np.datetime64("NaT"), dtype="datetime64[m]")
-        dep_utc = np.full(n, np.datetime64("NaT"), dtype="datetime64[m]")
-        arr_utc = np.full(n, np.datetime64("NaT"), dtype="datetime64[m]")
-        for i, f in enumerate(flights):
-            dep_local[i] = f.scheduled_departure
-            utc = schema.local_to_utc(f.scheduled_departure, zones.get(f.origin))
-            if utc is not None:
-                dep_utc[i] = utc
-            if f.scheduled_arrival is not None:
-                arr_local[i] = f.scheduled_arrival
-                utc = schema.local_to_utc(f.scheduled_arrival, zones.get(f.dest))
-                if utc is not None:
-                    arr_utc[i] = utc
+        dep_local = [f.scheduled_departure for f in flights]
+        arr_local = [f.scheduled_arrival for f in flights]
+        dep_utc = [
+            schema.local_to_utc(t, zones.get(f.origin)) for t, f in zip(dep_local, flights, strict=True)
+        ]
+        arr_utc = [
+            schema.local_to_utc(t, zones.get(f.dest)) if t is not None else None
+            for t, f in zip(arr_local, flights, strict=True)
+        ]
         matrix = self.features.compute(
             carrier=np.array([f.carrier for f in flights], dtype=object),
             origin=np.array([f.origin for f in flights], dtype=object),
             dest=np.array([f.dest for f in flights], dtype=object),
-            dep_local=dep_local,
-            arr_local=arr_local,
-            dep_utc=dep_utc,
-            arr_utc=arr_utc,
+            dep_local=_minutes(dep_local),
+            arr_local=_minutes(arr_local),
+            dep_utc=_minutes(dep_utc),
+            arr_utc=_minutes(arr_utc),
         )
         probabilities: np.ndarray = self.predictor(matrix)
         return probabilities
+
+
+def _minutes(times: list[Any]) -> np.ndarray:
+    """Naive datetimes (None for unknown) → datetime64[m], NaT where unknown, in one conversion."""
+    return np.array([t if t is not None else "NaT" for t in times], dtype="datetime64[m]")
 
 
 class LiveModel:
