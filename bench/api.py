@@ -77,7 +77,7 @@ def serve(target: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], st
             ):
                 return process, url
         except httpx.TransportError:
-            pass
+            pass  # not listening yet: try again
         time.sleep(0.1)
     process.kill()
     raise RuntimeError(f"{target} did not start")
@@ -97,7 +97,9 @@ def wrk(url: str, script: Path, connections: int = CONNECTIONS) -> dict[str, flo
         value, unit = float(match.group(1)), match.group(2)
         return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    rate_line = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    assert rate_line, out
+    rate = float(rate_line.group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {
         "rps": rate,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,21 +23,21 @@ def airport_table() -> pd.DataFrame:
     return table
 
 
-def timezone_of(code: str) -> str | None:
-    table = airport_table()
-    return str(table.at[code, "tz"]) if code in table.index else None
+def distance_km(origin: Iterable[Any], dest: Iterable[Any]) -> np.ndarray:
+    """Great-circle (haversine) distance between airports, per pair; NaN where a code is unknown."""
+    table = coordinates()
+    missing = (np.nan, np.nan)
+    a = np.array([table.get(code, missing) for code in origin], dtype=float).reshape(-1, 2)
+    b = np.array([table.get(code, missing) for code in dest], dtype=float).reshape(-1, 2)
+    lat1, lon1, lat2, lon2 = (np.radians(v) for v in (a[:, 0], a[:, 1], b[:, 0], b[:, 1]))
+    h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    km: np.ndarray = np.round(2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(h)), 1)
+    return km
 
 
 def great_circle_km(origin: pd.Series, dest: pd.Series) -> pd.Series:
-    """Haversine distance between airports; NaN where either code is unknown."""
-    table = airport_table()
-    o = table.reindex(origin.to_numpy())
-    d = table.reindex(dest.to_numpy())
-    lat1, lon1 = np.radians(o["lat"].to_numpy(float)), np.radians(o["lon"].to_numpy(float))
-    lat2, lon2 = np.radians(d["lat"].to_numpy(float)), np.radians(d["lon"].to_numpy(float))
-    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    km = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a))
-    return pd.Series(np.round(km, 1), index=origin.index, name="distance_km")
+    """``distance_km`` as a Series aligned with ``origin``, for the normalized table."""
+    return pd.Series(distance_km(origin, dest), index=origin.index, name="distance_km")
 
 
 @cache

@@ -94,7 +94,7 @@ class Settings(BaseSettings):
 def get_settings(**overrides: object) -> Settings:
     """Build the settings from the environment; a bad value raises ConfigError naming the variable."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(**overrides)  # type: ignore[arg-type]  # overrides are validated by pydantic, not mypy
     except ValidationError as exc:
         problems = []
         for error in exc.errors():

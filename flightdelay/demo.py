@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
 from flightdelay import datasets
 from flightdelay.config import Settings
@@ -174,8 +175,9 @@ def run(
 
     with ReplayServer(key="demo-key") as replay:
         say(f"3/9 Fetching December 1–14 from the Aviation Stack replay at {replay.url} …")
-        fetch_settings = settings.model_copy(update={"aviationstack_url": replay.url})
-        fetch_settings = fetch_settings.model_copy(update={"aviationstack_key": _secret("demo-key")})
+        fetch_settings = settings.model_copy(
+            update={"aviationstack_url": replay.url, "aviationstack_key": SecretStr(replay.key)}
+        )
         for day in FETCH_DAYS:
             fetched = run_fetch(fetch_settings, data, day)
             result.clean_rows[day.isoformat()] = fetched["kept"]
@@ -269,9 +271,3 @@ def _record(result: DemoResult, outcome: Any) -> None:
         result.decisions.append(f"decisions/{outcome.decision.id}.json")
         if outcome.decision.report_key:
             result.reports.append(outcome.decision.report_key)
-
-
-def _secret(value: str) -> Any:
-    from pydantic import SecretStr
-
-    return SecretStr(value)

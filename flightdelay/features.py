@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from flightdelay.airports import coordinates
+from flightdelay.airports import distance_km
 from flightdelay.registry import FeatureColumn
 
 CATEGORICAL = ("carrier", "origin", "dest", "route")
@@ -47,7 +47,6 @@ INPUT_COLUMNS = (
 )
 HOLIDAY_HORIZON_DAYS = 10
 TAXI_MINUTES, CRUISE_KMH = 30.0, 780.0  # block-time estimate when no scheduled arrival is given
-EARTH_RADIUS_KM = 6371.0088
 MINUTE = "datetime64[m]"
 
 
@@ -82,17 +81,6 @@ def _minutes_of_day(local: np.ndarray) -> np.ndarray:
     return minutes
 
 
-def _distance_km(origin: np.ndarray, dest: np.ndarray) -> np.ndarray:
-    table = coordinates()
-    missing = (np.nan, np.nan)
-    a = np.array([table.get(code, missing) for code in origin], dtype=float).reshape(-1, 2)
-    b = np.array([table.get(code, missing) for code in dest], dtype=float).reshape(-1, 2)
-    lat1, lon1, lat2, lon2 = (np.radians(v) for v in (a[:, 0], a[:, 1], b[:, 0], b[:, 1]))
-    h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    km: np.ndarray = np.round(2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(h)), 1)
-    return km
-
-
 def _column(values: Any, dtype: str) -> np.ndarray:
     """A DataFrame column as a plain array: strings as objects, times as naive datetime64[m]."""
     if dtype == "object":
@@ -103,7 +91,7 @@ def _column(values: Any, dtype: str) -> np.ndarray:
     return np.asarray(series.to_numpy(dtype="datetime64[ns]").astype(MINUTE))
 
 
-class FlightFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+class FlightFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # sklearn ships no type hints
     """Normalized flight rows → a float matrix of FEATURES (categories as codes, unknown as NaN)."""
 
     def __init__(self, min_count: int = 20, max_categories: int = 250) -> None:
@@ -169,7 +157,7 @@ class FlightFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         dep_minutes = _minutes_of_day(dep_local)
         day = dep_local.astype("datetime64[D]")
         weekday = _weekday(day)
-        distance = _distance_km(origin, dest)
+        distance = distance_km(origin, dest)
         block = (arr_utc - dep_utc).astype(float)
         block[np.isnat(arr_utc) | np.isnat(dep_utc)] = np.nan
         estimate = TAXI_MINUTES + distance / CRUISE_KMH * 60.0

@@ -15,7 +15,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import joblib
@@ -189,7 +189,3 @@ def train(
         if_absent=True,
     )
     return TrainResult(manifest, summary)
-
-
-def default_window_end() -> date:
-    return date.today() - timedelta(days=1)

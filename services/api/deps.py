@@ -25,10 +25,10 @@ async def _live(request: Request) -> LiveModel:
 async def _loaded(request: Request) -> Loaded:
     from services.api.app import NOT_READY
 
-    loaded = request.app.state.live.current
+    loaded: Loaded | None = request.app.state.live.current
     if loaded is None:
         raise HTTPException(status_code=503, detail=NOT_READY)
-    return loaded  # type: ignore[no-any-return]
+    return loaded
 
 
 async def _batcher(request: Request) -> Batcher:

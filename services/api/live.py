@@ -75,7 +75,6 @@ class LiveModel:
         self.registry = registry
         self.current: Loaded | None = None
         self.etag: str | None = None
-        self.pointer: str | None = None
         self.last_reload: dict[str, Any] | None = None
         self._on_reload = on_reload or (lambda result, version: None)
 
@@ -126,11 +125,10 @@ class LiveModel:
             loaded = self._load(attempted)
         except FlightDelayError as exc:
             self.etag = changed.etag  # do not retry the same broken pointer every poll
-            self.pointer = pointer
             self._record("failed", attempted, str(exc))
             return False
         self.current = loaded
-        self.etag, self.pointer = changed.etag, pointer
+        self.etag = changed.etag
         self._record("loaded", attempted, None)
         return True
 

@@ -155,7 +155,7 @@ def test_two_evaluators_promoting_at_once_switch_latest_exactly_once(
             barrier.wait(timeout=60)
             original(*args)
 
-        mine._switch = switch_after_both_decided  # type: ignore[method-assign]
+        mine._switch = switch_after_both_decided  # type: ignore[method-assign]  # a test seam: hold both promoters at the switch
         return evaluate(settings(), data, mine, candidate=version, end=END)
 
     with ThreadPoolExecutor(max_workers=2) as pool:

@@ -47,20 +47,22 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningServer, str]]:
     root = tmp_path_factory.mktemp("models")
     registry = Registry(LocalStore(root))
     flights = schema.labelled(datasets.load_flights(end=datasets.TRAINING_END).iloc[::15])
     m = stage_model(registry, logistic_regression(0).fit(flights, schema.target(flights)), now=BASE_TIME)
     registry.promote(m.version, reason="browser test")
     with RunningServer(create_app(get_settings(models_url=str(root)))) as running:
-        running.version = m.version  # type: ignore[attr-defined]
-        yield running
+        yield running, m.version
 
 
-def test_a_person_asks_about_a_flight_and_reads_the_answer(browser: Any, server: RunningServer) -> None:
+def test_a_person_asks_about_a_flight_and_reads_the_answer(
+    browser: Any, server: tuple[RunningServer, str]
+) -> None:
+    running, version = server
     page = browser.new_page()
-    page.goto(server.url)
+    page.goto(running.url)
     page.fill("#carrier", "dl")
     page.fill("#flight_number", "")
     page.fill("#origin", "lga")
@@ -76,13 +78,13 @@ def test_a_person_asks_about_a_flight_and_reads_the_answer(browser: Any, server:
     width = page.eval_on_selector("#fill", "el => el.style.width")
     assert width.endswith("%")
     assert int(width[:-1]) == int(sentence.split("a ")[-1].split("%")[0])
-    assert server.version in (page.text_content("#model") or "")  # type: ignore[attr-defined]
+    assert version in (page.text_content("#model") or "")
     page.close()
 
 
-def test_a_person_sees_what_to_fix_on_bad_input(browser: Any, server: RunningServer) -> None:
+def test_a_person_sees_what_to_fix_on_bad_input(browser: Any, server: tuple[RunningServer, str]) -> None:
     page = browser.new_page()
-    page.goto(server.url)
+    page.goto(server[0].url)
     page.fill("#dest", "JFK")  # same as the origin
     page.click("button[type=submit]")
     page.wait_for_function("document.querySelector('#sentence').textContent.length > 0")

@@ -123,9 +123,9 @@ def test_two_promoters_racing_exactly_one_switches_latest(registry: Registry) ->
 
     def slow_switch(*args: object, **kwargs: object) -> None:
         barrier.wait()  # both have read latest.txt and copied before either switches
-        original_switch(*args, **kwargs)  # type: ignore[arg-type]
+        original_switch(*args, **kwargs)  # type: ignore[arg-type]  # forwarding the real call unchanged
 
-    registry._switch = slow_switch  # type: ignore[method-assign]
+    registry._switch = slow_switch  # type: ignore[method-assign]  # a test seam: hold both promoters at the switch
 
     def attempt(version: str) -> str:
         try:
