@@ -9,16 +9,13 @@ provider "aws" {
 module "flightdelay" {
   source = "../../modules/stack"
 
-  environment                 = "dev"
-  github_repository           = var.github_repository
-  terraform_state_bucket      = var.terraform_state_bucket
-  create_github_oidc_provider = var.create_github_oidc_provider
-  image_registry              = var.image_registry
-  dockerhub_namespace         = var.dockerhub_namespace
-  certificate_arn             = var.certificate_arn
-  alarm_email                 = var.alarm_email
-  nat_gateway_mode            = "single"
-  api_task                    = { desired_count = 1, min_count = 1, max_count = 3 }
-  enable_deletion_protection  = false
-  force_destroy               = true # a throwaway environment
+  environment                = "dev"
+  image_registry             = var.image_registry
+  dockerhub_namespace        = var.dockerhub_namespace
+  certificate_arn            = var.certificate_arn == "" ? null : var.certificate_arn
+  alarm_email                = var.alarm_email == "" ? null : var.alarm_email
+  nat_gateway_mode           = "single"
+  api_task                   = { desired_count = 1, min_count = 1, max_count = 3 }
+  enable_deletion_protection = false
+  force_destroy              = true # a throwaway environment
 }

@@ -4,25 +4,9 @@ variable "region" {
   default     = "us-east-1"
 }
 
-variable "github_repository" {
-  type        = string
-  description = "owner/name of the GitHub repository whose workflows deploy here."
-}
-
-variable "terraform_state_bucket" {
-  type        = string
-  description = "Name of the bucket holding the Terraform state (the one in backend.hcl)."
-}
-
-variable "create_github_oidc_provider" {
-  type        = bool
-  description = "Create the account's GitHub OIDC provider (false when another environment of the account made it)."
-  default     = true
-}
-
 variable "image_registry" {
   type        = string
-  description = "\"ecr\" or \"dockerhub\"."
+  description = "\"ecr\" (the account's repositories, made by envs/account) or \"dockerhub\"."
   default     = "ecr"
 }
 
@@ -32,14 +16,15 @@ variable "dockerhub_namespace" {
   default     = ""
 }
 
+# CI passes the two below from repository variables, where "unset" arrives as "": both mean none.
 variable "certificate_arn" {
   type        = string
-  description = "ACM certificate for HTTPS on the ALB (null: HTTP only)."
+  description = "ACM certificate for HTTPS on the ALB (null or \"\": HTTP only)."
   default     = null
 }
 
 variable "alarm_email" {
   type        = string
-  description = "E-mail for the alarms (null: none)."
+  description = "E-mail for the alarms (null or \"\": none)."
   default     = null
 }

@@ -13,6 +13,11 @@ output "models_bucket" {
   value       = module.flightdelay.models_bucket
 }
 
+output "image_tag_parameter" {
+  description = "SSM parameter holding the deployed image tag (deploy.yml writes it)."
+  value       = module.flightdelay.image_tag_parameter
+}
+
 output "image_repositories" {
   description = "Image → repository."
   value       = module.flightdelay.image_repositories
@@ -38,7 +43,12 @@ output "aviationstack_key_parameter" {
   value       = module.flightdelay.aviationstack_key_parameter
 }
 
-output "github_roles" {
-  description = "Role ARNs for the repository variables."
-  value       = module.flightdelay.github_roles
+output "analytics" {
+  description = "Athena workgroup, Glue database and the policy for analysts."
+  value       = module.flightdelay.analytics
+}
+
+output "run_task_commands" {
+  description = "Scheduled task → the AWS CLI command that runs it now (e.g. the first training)."
+  value       = module.flightdelay.run_task_commands
 }

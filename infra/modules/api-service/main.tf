@@ -112,8 +112,11 @@ resource "aws_lb_target_group" "this" {
   target_type          = "ip"
   vpc_id               = var.network.vpc_id
   deregistration_delay = 30
+  # Liveness, not readiness: a first deployment has no model yet, and /ready would answer 503 until
+  # the first promotion, so the circuit breaker would fail the deployment. The API reports readiness
+  # in /health's body and in the flightdelay_model_ready metric instead (infra/README.md).
   health_check {
-    path                = "/ready" # ready = a verified model is loaded
+    path                = var.health_check_path
     matcher             = "200"
     interval            = 15
     timeout             = 5
@@ -219,7 +222,7 @@ resource "aws_ecs_service" "this" {
     ignore_changes = [task_definition, desired_count] # the deploy workflow and autoscaling own these
   }
 
-  depends_on = [aws_lb_listener.http]
+  depends_on = [aws_lb_listener.http, aws_lb_listener.https] # the target group is in use by both
   tags       = var.tags
 }
 

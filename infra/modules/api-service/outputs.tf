@@ -22,3 +22,8 @@ output "target_group_arn_suffix" {
   description = "ARN suffix of the target group, for CloudWatch metrics."
   value       = aws_lb_target_group.this.arn_suffix
 }
+
+output "image" {
+  description = "Image of the task definition Terraform registered (repository:tag)."
+  value       = var.image
+}

@@ -98,3 +98,9 @@ variable "tags" {
   description = "Tags added to every resource."
   default     = {}
 }
+
+variable "health_check_path" {
+  type        = string
+  description = "Target group health check: a liveness path that answers 200 with or without a live model."
+  default     = "/health"
+}

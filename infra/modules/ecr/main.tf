@@ -1,17 +1,16 @@
-locals {
-  use_ecr = var.image_registry == "ecr"
-}
-
+# One repository per image, shared by every environment of the account: an image is built once and
+# the same digest is deployed to dev, then to prod. Called by envs/account.
 resource "aws_ecr_repository" "this" {
-  for_each             = local.use_ecr ? toset(var.images) : toset([])
+  for_each             = toset(var.images)
   name                 = "${var.name_prefix}/${each.key}"
-  image_tag_mutability = "IMMUTABLE"
+  image_tag_mutability = "IMMUTABLE" # tags are commit SHAs: one tag, one build, forever
+  force_delete         = var.force_delete
   image_scanning_configuration {
     scan_on_push = true
   }
   encryption_configuration {
     encryption_type = "KMS"
-    kms_key         = var.kms_key_arn
+    kms_key         = var.kms_key_arn # null: the AWS managed aws/ecr key
   }
   tags = var.tags
 }
@@ -35,15 +34,4 @@ resource "aws_ecr_lifecycle_policy" "this" {
       },
     ]
   })
-}
-
-# Docker Hub: the pull credentials live in Secrets Manager ({"username": …, "password": …}),
-# set outside Terraform; the task execution role may read this one secret.
-resource "aws_secretsmanager_secret" "dockerhub" {
-  # checkov:skip=CKV2_AWS_57:Docker Hub access tokens are rotated in Docker Hub, not by a Lambda here.
-  count       = local.use_ecr ? 0 : 1
-  name_prefix = "${var.name_prefix}-dockerhub-pull-"
-  description = "Docker Hub pull credentials for the ECS tasks"
-  kms_key_id  = var.kms_key_arn
-  tags        = var.tags
 }

@@ -1,18 +1,9 @@
 output "image_repositories" {
-  description = "Image name → repository URL (ECR) or Docker Hub repository, without a tag."
-  value = {
-    for image in var.images : image => (
-      var.image_registry == "ecr" ? aws_ecr_repository.this[image].repository_url : "docker.io/${var.dockerhub_namespace}/${var.name_prefix}-${image}"
-    )
-  }
+  description = "Image name → repository URL, without a tag."
+  value       = { for image, r in aws_ecr_repository.this : image => r.repository_url }
 }
 
 output "repository_arns" {
-  description = "ARNs of the ECR repositories (empty with Docker Hub)."
+  description = "ARNs of the repositories."
   value       = [for r in aws_ecr_repository.this : r.arn]
-}
-
-output "pull_secret_arn" {
-  description = "Secrets Manager ARN of the Docker Hub pull credentials, or null with ECR."
-  value       = one(aws_secretsmanager_secret.dockerhub[*].arn)
 }

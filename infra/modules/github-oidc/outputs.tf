@@ -1,14 +1,14 @@
-output "deploy_role_arn" {
-  description = "Role of images.yml and deploy.yml (repository variable AWS_DEPLOY_ROLE_ARN)."
-  value       = aws_iam_role.deploy.arn
+output "deploy_role_arns" {
+  description = "Environment → role of images.yml and deploy.yml (environment variable AWS_DEPLOY_ROLE_ARN)."
+  value       = { for e, r in aws_iam_role.deploy : e => r.arn }
 }
 
 output "terraform_plan_role_arn" {
-  description = "Role of terraform.yml on pull requests (AWS_TERRAFORM_PLAN_ROLE_ARN)."
+  description = "Role of terraform.yml on pull requests (repository variable AWS_TERRAFORM_PLAN_ROLE_ARN)."
   value       = aws_iam_role.terraform_plan.arn
 }
 
-output "terraform_apply_role_arn" {
-  description = "Role of terraform.yml on main (AWS_TERRAFORM_APPLY_ROLE_ARN)."
-  value       = aws_iam_role.terraform_apply.arn
+output "terraform_apply_role_arns" {
+  description = "Environment → role of terraform.yml's apply job (environment variable AWS_TERRAFORM_APPLY_ROLE_ARN)."
+  value       = { for e, r in aws_iam_role.terraform_apply : e => r.arn }
 }

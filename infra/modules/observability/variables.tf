@@ -60,3 +60,21 @@ variable "tags" {
   description = "Tags added to every resource."
   default     = {}
 }
+
+variable "api_service_name" {
+  type        = string
+  description = "ECS service of the API, for the dashboard's CPU and memory (null before it exists)."
+  default     = null
+}
+
+variable "task_families" {
+  type        = map(string)
+  description = "Scheduled task → task family; a failing exit code of any of them alarms."
+  default     = {}
+}
+
+variable "success_exit_codes" {
+  type        = list(number)
+  description = "Exit codes of the scheduled tasks that are not failures (0; the evaluator's verdicts 10, 11, 12)."
+  default     = [0, 10, 11, 12]
+}

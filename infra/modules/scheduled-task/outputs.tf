@@ -22,3 +22,8 @@ output "security_group_id" {
   description = "Security group of the task."
   value       = aws_security_group.this.id
 }
+
+output "image" {
+  description = "Image of the task definition Terraform registered (repository:tag)."
+  value       = var.container.image
+}

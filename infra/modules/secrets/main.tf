@@ -44,3 +44,35 @@ resource "aws_ssm_parameter" "aviationstack_key" {
     ignore_changes = [value] # the real key is put by hand or by a secrets pipeline, never by Terraform
   }
 }
+
+# Docker Hub: the pull credentials live in Secrets Manager ({"username": …, "password": …}), set
+# outside Terraform; the task execution role may read this one secret.
+resource "aws_secretsmanager_secret" "dockerhub" {
+  # checkov:skip=CKV2_AWS_57:Docker Hub access tokens are rotated in Docker Hub, not by a Lambda here.
+  count       = var.create_dockerhub_pull_secret ? 1 : 0
+  name_prefix = "${var.name_prefix}-dockerhub-pull-"
+  description = "Docker Hub pull credentials for the ECS tasks"
+  kms_key_id  = aws_kms_key.this.arn
+  tags        = var.tags
+}
+
+# The image tag the environment runs. The deploy workflow owns it: it writes the tag here when it
+# rolls an image out, and every task definition Terraform registers reads it, so an apply that
+# changes a task's shape keeps the deployed image (never the bootstrap one).
+resource "aws_ssm_parameter" "image_tag" {
+  # checkov:skip=CKV2_AWS_34:An image tag (a commit SHA) is not a secret.
+  name        = "/${var.name_prefix}/image-tag"
+  description = "Image tag deployed to ${var.name_prefix} (written by the deploy workflow)"
+  type        = "String"
+  value       = var.bootstrap_image_tag
+  tags        = var.tags
+
+  lifecycle {
+    ignore_changes = [value] # the deploy workflow owns the value
+  }
+}
+
+data "aws_ssm_parameter" "image_tag" {
+  name       = aws_ssm_parameter.image_tag.name
+  depends_on = [aws_ssm_parameter.image_tag] # read after it exists; then at every plan
+}

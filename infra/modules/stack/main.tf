@@ -2,11 +2,24 @@
 # roots (envs/dev, envs/prod) call this with their own settings and nothing else.
 data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
+data "aws_partition" "current" {}
 
 locals {
-  name = "flightdelay-${var.environment}"
-  # The first revision of every task definition; the deploy workflow owns the tag from then on.
-  image = { for k, repo in module.ecr.image_repositories : k => "${repo}:${var.bootstrap_image_tag}" }
+  name   = "flightdelay-${var.environment}"
+  images = ["api", "fetcher", "evaluator", "training"]
+  # Repositories: the account's ECR flightdelay/<image> (envs/account made them; named here, not
+  # looked up, so an environment plans and applies without the account root) or Docker Hub.
+  ecr_registry = "${data.aws_caller_identity.current.account_id}.dkr.ecr.${data.aws_region.current.name}.amazonaws.com"
+  repository = {
+    for image in local.images : image => (
+      var.image_registry == "ecr" ? "${local.ecr_registry}/flightdelay/${image}" : "docker.io/${var.dockerhub_namespace}/flightdelay-${image}"
+    )
+  }
+  repository_arns = var.image_registry == "ecr" ? [
+    for image in local.images : "arn:${data.aws_partition.current.partition}:ecr:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:repository/flightdelay/${image}"
+  ] : []
+  # Every task definition runs the tag the deploy workflow recorded (module.secrets.image_tag).
+  image = { for k, repo in local.repository : k => "${repo}:${module.secrets.image_tag}" }
   schedules = {
     fetcher   = { cron = var.schedules.fetcher, command = [], cpu = 512, memory = 1024 }
     evaluator = { cron = var.schedules.evaluator, command = [], cpu = 1024, memory = 4096 }
@@ -20,18 +33,21 @@ module "storage" {
   force_destroy = var.force_destroy
 }
 
-module "secrets" {
-  source      = "../../modules/secrets"
-  name_prefix = local.name
+module "analytics" {
+  source          = "../../modules/analytics"
+  name_prefix     = local.name
+  data_bucket_arn = module.storage.data_bucket_arn
+  kms_key_arn     = module.storage.kms_key_arn
+  force_destroy   = var.force_destroy
 }
 
-module "ecr" {
-  source              = "../../modules/ecr"
-  name_prefix         = "flightdelay"
-  image_registry      = var.image_registry
-  dockerhub_namespace = var.dockerhub_namespace
-  kms_key_arn         = module.secrets.kms_key_arn
+module "secrets" {
+  source                       = "../../modules/secrets"
+  name_prefix                  = local.name
+  create_dockerhub_pull_secret = var.image_registry == "dockerhub"
+  bootstrap_image_tag          = var.bootstrap_image_tag
 }
+
 
 module "observability" {
   source       = "../../modules/observability"
@@ -42,6 +58,8 @@ module "observability" {
   dead_letter_queue_names = {
     for k, m in module.schedule : k => m.dead_letter_queue_name
   }
+  api_service_name = module.api.service_name
+  task_families    = { for k, m in module.schedule : k => m.task_family }
 }
 
 module "network" {
@@ -69,8 +87,8 @@ module "iam" {
   log_group_arns                  = values(module.observability.log_group_arns)
   aviationstack_key_parameter_arn = module.secrets.aviationstack_key_parameter_arn
   secrets_kms_key_arn             = module.secrets.kms_key_arn
-  ecr_repository_arns             = module.ecr.repository_arns
-  dockerhub_pull_secret_arn       = module.ecr.pull_secret_arn
+  ecr_repository_arns             = local.repository_arns
+  dockerhub_pull_secret_arn       = module.secrets.dockerhub_pull_secret_arn
 }
 
 module "api" {
@@ -90,7 +108,7 @@ module "api" {
   certificate_arn            = var.certificate_arn
   access_logs_bucket         = module.storage.log_bucket_name
   enable_deletion_protection = var.enable_deletion_protection
-  repository_credentials_arn = module.ecr.pull_secret_arn
+  repository_credentials_arn = module.secrets.dockerhub_pull_secret_arn
 }
 
 module "schedule" {
@@ -115,20 +133,5 @@ module "schedule" {
   }
   roles                      = { task_exec_arn = module.iam.task_exec_role_arn, task_arn = module.iam.task_role_arns[each.key] }
   log_group_name             = module.observability.log_group_names[each.key]
-  repository_credentials_arn = module.ecr.pull_secret_arn
-}
-
-module "github_oidc" {
-  source                     = "../../modules/github-oidc"
-  name_prefix                = local.name
-  github_repository          = var.github_repository
-  environments               = [var.environment]
-  create_oidc_provider       = var.create_github_oidc_provider
-  terraform_state_bucket_arn = "arn:aws:s3:::${var.terraform_state_bucket}"
-  deploy = {
-    ecr_repository_arns = module.ecr.repository_arns
-    cluster_arn         = module.ecs_cluster.cluster_arn
-    service_arns        = ["arn:aws:ecs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:service/${module.ecs_cluster.cluster_name}/${module.api.service_name}"]
-    task_role_arns      = concat([module.iam.task_exec_role_arn], values(module.iam.task_role_arns))
-  }
+  repository_credentials_arn = module.secrets.dockerhub_pull_secret_arn
 }

@@ -14,8 +14,13 @@ output "models_bucket" {
 }
 
 output "image_repositories" {
-  description = "Image → repository."
-  value       = module.ecr.image_repositories
+  description = "Image → repository (no tag)."
+  value       = local.repository
+}
+
+output "image_tag_parameter" {
+  description = "SSM parameter holding the deployed image tag (the deploy workflow writes it)."
+  value       = module.secrets.image_tag_parameter_name
 }
 
 output "cluster_name" {
@@ -38,11 +43,22 @@ output "aviationstack_key_parameter" {
   value       = module.secrets.aviationstack_key_parameter_name
 }
 
-output "github_roles" {
-  description = "Role ARNs for the repository variables."
+output "analytics" {
+  description = "Athena workgroup, Glue database and the policy for analysts."
   value = {
-    deploy          = module.github_oidc.deploy_role_arn
-    terraform_plan  = module.github_oidc.terraform_plan_role_arn
-    terraform_apply = module.github_oidc.terraform_apply_role_arn
+    workgroup          = module.analytics.workgroup_name
+    database           = module.analytics.database_name
+    analyst_policy_arn = module.analytics.analyst_policy_arn
+  }
+}
+
+output "run_task_commands" {
+  description = "Scheduled task → the AWS CLI command that runs it now (e.g. the first training, instead of waiting for Sunday)."
+  value = {
+    for k, m in module.schedule : k => join(" ", [
+      "aws ecs run-task --cluster ${module.ecs_cluster.cluster_name} --task-definition ${m.task_family}",
+      "--launch-type FARGATE --network-configuration",
+      "'awsvpcConfiguration={subnets=[${join(",", module.network.private_subnet_ids)}],securityGroups=[${m.security_group_id}],assignPublicIp=DISABLED}'",
+    ])
   }
 }

@@ -7,26 +7,14 @@ variable "environment" {
   }
 }
 
-variable "github_repository" {
-  type        = string
-  description = "owner/name of the GitHub repository whose workflows deploy here."
-}
-
-variable "terraform_state_bucket" {
-  type        = string
-  description = "Name of the bucket holding the Terraform state (the one in backend.hcl)."
-}
-
-variable "create_github_oidc_provider" {
-  type        = bool
-  description = "Create the account's GitHub OIDC provider (false if another environment in the account made it)."
-  default     = true
-}
-
 variable "image_registry" {
   type        = string
-  description = "\"ecr\" or \"dockerhub\"."
+  description = "\"ecr\" (the account's flightdelay/<image> repositories, made by envs/account) or \"dockerhub\"."
   default     = "ecr"
+  validation {
+    condition     = contains(["ecr", "dockerhub"], var.image_registry)
+    error_message = "image_registry must be \"ecr\" or \"dockerhub\"."
+  }
 }
 
 variable "dockerhub_namespace" {
@@ -37,7 +25,7 @@ variable "dockerhub_namespace" {
 
 variable "bootstrap_image_tag" {
   type        = string
-  description = "Tag of the first task definition revisions (push it once before apply; afterwards the deploy workflow sets tags)."
+  description = "Image tag until the deploy workflow records one in the /<name>/image-tag parameter (push it once before the first apply)."
   default     = "bootstrap"
 }
 

@@ -123,6 +123,7 @@ resource "aws_s3_bucket_logging" "this" {
   bucket        = each.value.id
   target_bucket = aws_s3_bucket.logs.id
   target_prefix = "s3/${each.key}/"
+  depends_on    = [aws_s3_bucket_policy.logs] # S3 checks the log bucket grants delivery when logging is enabled
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "data" {
@@ -141,6 +142,17 @@ resource "aws_s3_bucket_lifecycle_configuration" "data" {
     transition {
       days          = var.lifecycle_days.raw_to_glacier
       storage_class = "GLACIER"
+    }
+  }
+
+  rule {
+    id     = "expire-query-results"
+    status = "Enabled"
+    filter {
+      prefix = "athena-results/"
+    }
+    expiration {
+      days = var.lifecycle_days.query_results_expiration
     }
   }
 
@@ -266,13 +278,40 @@ data "aws_iam_policy_document" "logs" {
     }
   }
   statement {
-    sid       = "AlbAccessLogs"
+    sid       = "AlbAccessLogs" # Regions opened since August 2022 deliver as this service principal
     actions   = ["s3:PutObject"]
     resources = ["${aws_s3_bucket.logs.arn}/alb/AWSLogs/${local.account_id}/*"]
     principals {
       type        = "Service"
       identifiers = ["logdelivery.elasticloadbalancing.amazonaws.com"]
     }
+  }
+  dynamic "statement" {
+    for_each = contains(keys(local.elb_accounts), data.aws_region.current.name) ? [1] : []
+    content {
+      sid       = "AlbAccessLogsLegacyRegion" # older Regions deliver as their Elastic Load Balancing account
+      actions   = ["s3:PutObject"]
+      resources = ["${aws_s3_bucket.logs.arn}/alb/AWSLogs/${local.account_id}/*"]
+      principals {
+        type        = "AWS"
+        identifiers = ["arn:${data.aws_partition.current.partition}:iam::${local.elb_accounts[data.aws_region.current.name]}:root"]
+      }
+    }
+  }
+}
+
+# Elastic Load Balancing's account per Region for Regions available before August 2022
+# (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html#attach-bucket-policy).
+locals {
+  elb_accounts = {
+    us-east-1      = "127311923021", us-east-2 = "033677994240", us-west-1 = "027434742980", us-west-2 = "797873946194",
+    af-south-1     = "098369216593", ap-east-1 = "754344448648",
+    ap-south-1     = "718504428378", ap-northeast-3 = "383597477331", ap-northeast-2 = "600734575887",
+    ap-southeast-1 = "114774131450", ap-southeast-2 = "783225319266", ap-northeast-1 = "582318560864",
+    ca-central-1   = "985666609251", eu-central-1 = "054676820928", eu-west-1 = "156460612806",
+    eu-west-2      = "652711504416", eu-south-1 = "635631232127", eu-west-3 = "009996457667",
+    eu-north-1     = "897822967062", me-south-1 = "076674570225", sa-east-1 = "507241528517",
+    us-gov-west-1  = "048591011584", us-gov-east-1 = "190560391635",
   }
 }
 

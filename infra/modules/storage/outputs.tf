@@ -26,4 +26,6 @@ output "kms_key_arn" {
 output "log_bucket_name" {
   description = "Name of the access-log bucket (S3 under s3/, ALB under alb/)."
   value       = aws_s3_bucket.logs.id
+  # A load balancer given this bucket checks at once that it may write there: wait for the policy.
+  depends_on = [aws_s3_bucket_policy.logs]
 }

@@ -19,8 +19,9 @@ variable "lifecycle_days" {
     raw_to_glacier           = optional(number, 90)
     noncurrent_expiration    = optional(number, 90)
     access_logs_expiration   = optional(number, 365)
+    query_results_expiration = optional(number, 30)
   })
-  description = "Ages (days) for the lifecycle rules: raw API pages move to IA then Glacier; old versions expire."
+  description = "Ages (days) for the lifecycle rules: raw API pages move to IA then Glacier; Athena results and old versions expire."
   default     = {}
   validation {
     condition     = var.lifecycle_days.raw_to_glacier > var.lifecycle_days.raw_to_infrequent_access && var.lifecycle_days.raw_to_infrequent_access >= 30

@@ -11,14 +11,12 @@ mock_provider "aws" {
   mock_data "aws_availability_zones" {
     defaults = { names = ["us-east-1a", "us-east-1b"] }
   }
+  mock_data "aws_ssm_parameter" {
+    defaults = { insecure_value = "abc123" }
+  }
   mock_data "aws_iam_policy_document" {
     defaults = { json = "{}" }
   }
-}
-
-variables {
-  github_repository      = "example-org/flightdelay"
-  terraform_state_bucket = "example-tfstate"
 }
 
 run "the_dev_environment_plans" {

@@ -15,11 +15,11 @@ variables {
   access_logs_bucket = "fd-logs"
 }
 
-run "health_check_is_ready_and_tasks_stay_private" {
+run "health_check_is_liveness_and_tasks_stay_private" {
   command = plan
   assert {
-    condition     = one(aws_lb_target_group.this.health_check).path == "/ready"
-    error_message = "the ALB must check /ready"
+    condition     = one(aws_lb_target_group.this.health_check).path == "/health"
+    error_message = "the ALB checks liveness (/health), so a first deployment with no model yet is healthy"
   }
   assert {
     condition     = one(aws_ecs_service.this.network_configuration).assign_public_ip == false

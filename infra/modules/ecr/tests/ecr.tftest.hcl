@@ -1,10 +1,5 @@
 mock_provider "aws" {}
 
-variables {
-  name_prefix = "flightdelay"
-  kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/test"
-}
-
 run "one_immutable_scanned_repository_per_image" {
   command = plan
   assert {
@@ -12,23 +7,22 @@ run "one_immutable_scanned_repository_per_image" {
     error_message = "four repositories, immutable tags, scan on push"
   }
   assert {
-    condition     = length(aws_secretsmanager_secret.dockerhub) == 0
-    error_message = "no Docker Hub secret with ECR"
+    condition     = aws_ecr_repository.this["api"].name == "flightdelay/api"
+    error_message = "repositories are shared by the account's environments: flightdelay/<image>"
+  }
+  assert {
+    condition     = !aws_ecr_repository.this["api"].force_delete
+    error_message = "by default a repository with images is never destroyed"
   }
 }
 
-run "docker_hub_instead" {
+run "force_delete_for_throwaway_accounts" {
   command = plan
   variables {
-    image_registry      = "dockerhub"
-    dockerhub_namespace = "example"
+    force_delete = true
   }
   assert {
-    condition     = length(aws_ecr_repository.this) == 0 && length(aws_secretsmanager_secret.dockerhub) == 1
-    error_message = "Docker Hub: no repository, one pull secret"
-  }
-  assert {
-    condition     = output.image_repositories["api"] == "docker.io/example/flightdelay-api"
-    error_message = "images come from Docker Hub"
+    condition     = alltrue([for r in aws_ecr_repository.this : r.force_delete])
+    error_message = "force_delete reaches every repository"
   }
 }

@@ -20,14 +20,29 @@ variables {
   ecr_repository_arns             = ["arn:aws:ecr:us-east-1:123456789012:repository/flightdelay/api"]
 }
 
+# In AWS, reading a missing key without s3:ListBucket on it answers 403, not 404: before the first
+# promotion latest.txt does not exist, so the API and the evaluator must be allowed to list it or
+# "nothing is live" reads as a storage failure. moto answers 404 either way, so this is checked here.
+run "readers_of_latest_txt_may_list_it_so_a_missing_pointer_is_a_404" {
+  command = plan
+  assert {
+    condition = alltrue([for svc in ["api", "evaluator"] : contains(flatten([
+      for s in data.aws_iam_policy_document.task[svc].statement : flatten([for c in s.condition : c.values if c.variable == "s3:prefix"])
+      if contains(s.actions, "s3:ListBucket") && contains(s.resources, "arn:aws:s3:::fd-models")
+    ]), "latest.txt")])
+    error_message = "the api and the evaluator may list latest.txt (a missing pointer is then a 404)"
+  }
+}
+
 run "each_task_role_names_only_its_own_prefixes" {
   command = plan
 
   assert {
     condition = toset(flatten([for s in data.aws_iam_policy_document.task["api"].statement : s.resources])) == toset([
       "arn:aws:s3:::fd-models/prod/*", "arn:aws:s3:::fd-models/latest.txt", "arn:aws:kms:us-east-1:123456789012:key/buckets",
+      "arn:aws:s3:::fd-models",
     ])
-    error_message = "the api reads prod/ and latest.txt only"
+    error_message = "the api reads prod/ and latest.txt only (and may list latest.txt)"
   }
   assert {
     condition     = alltrue([for s in data.aws_iam_policy_document.task["api"].statement : !contains(s.actions, "s3:PutObject")])
@@ -47,9 +62,9 @@ run "each_task_role_names_only_its_own_prefixes" {
   }
   assert {
     condition = toset(flatten([for s in data.aws_iam_policy_document.task["training"].statement : s.resources if contains(s.actions, "s3:PutObject")])) == toset([
-      "arn:aws:s3:::fd-models/staging/*",
+      "arn:aws:s3:::fd-data/training/*", "arn:aws:s3:::fd-models/staging/*",
     ])
-    error_message = "training writes staging/ only"
+    error_message = "training writes training/ (its seed) and staging/ only"
   }
   assert {
     condition     = alltrue([for svc, doc in data.aws_iam_policy_document.task : alltrue([for s in doc.statement : s.resources != null && !contains(s.resources, "*") && alltrue([for a in s.actions : !endswith(a, "*")])])])

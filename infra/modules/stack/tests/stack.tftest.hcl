@@ -11,15 +11,17 @@ mock_provider "aws" {
   mock_data "aws_availability_zones" {
     defaults = { names = ["us-east-1a", "us-east-1b"] }
   }
+  mock_data "aws_ssm_parameter" {
+    defaults = { insecure_value = "0123abc" }
+  }
   mock_data "aws_iam_policy_document" {
     defaults = { json = "{}" }
   }
 }
 
+
 variables {
-  environment            = "dev"
-  github_repository      = "example-org/flightdelay"
-  terraform_state_bucket = "example-tfstate"
+  environment = "dev"
 }
 
 run "the_whole_stack_plans_with_one_schedule_per_task" {

@@ -5,6 +5,9 @@ mock_provider "aws" {
   mock_data "aws_partition" {
     defaults = { partition = "aws" }
   }
+  mock_data "aws_region" {
+    defaults = { name = "us-east-1" }
+  }
   mock_data "aws_iam_policy_document" {
     defaults = { json = "{}" }
   }
@@ -66,4 +69,26 @@ run "a_bad_prefix_is_refused" {
     name_prefix = "Not_Valid"
   }
   expect_failures = [var.name_prefix]
+}
+
+run "alb_logs_are_writable_in_old_and_new_regions" {
+  command = plan
+  assert {
+    condition = toset(flatten([for s in data.aws_iam_policy_document.logs.statement : flatten([for p in s.principals : p.identifiers]) if startswith(s.sid, "AlbAccessLogs")])) == toset([
+      "logdelivery.elasticloadbalancing.amazonaws.com", "arn:aws:iam::127311923021:root",
+    ])
+    error_message = "us-east-1 (older than August 2022) needs its ELB account besides the service principal"
+  }
+}
+
+run "a_region_opened_later_uses_the_service_principal_only" {
+  command = plan
+  override_data {
+    target = data.aws_region.current
+    values = { name = "ap-southeast-5" }
+  }
+  assert {
+    condition     = length([for s in data.aws_iam_policy_document.logs.statement : s if startswith(s.sid, "AlbAccessLogs")]) == 1
+    error_message = "newer regions deliver as logdelivery.elasticloadbalancing.amazonaws.com only"
+  }
 }
