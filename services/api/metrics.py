@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, Info
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 
 
 class ApiMetrics:
@@ -25,6 +25,9 @@ class ApiMetrics:
             "flightdelay_predictions", "Predictions by predicted class", ["predicted"], registry=self.registry
         )
         self.model = Info("flightdelay_model", "The live model", registry=self.registry)
+        self.ready = Gauge(
+            "flightdelay_model_ready", "1 while a verified model is serving, else 0", registry=self.registry
+        )
         self.reloads = Counter(
             "flightdelay_model_reloads", "Model reload attempts by result", ["result"], registry=self.registry
         )

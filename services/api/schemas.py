@@ -107,6 +107,12 @@ class ModelOut(BaseModel):
     last_reload: dict[str, object] | None = None
 
 
+class HealthOut(BaseModel):
+    status: Literal["ok"] = Field(description="the process is up")
+    ready: bool = Field(description="a verified model is loaded and /predict answers")
+    model_version: str | None = None
+
+
 class ErrorOut(BaseModel):
     detail: str
 

@@ -71,7 +71,11 @@ def as_request(row: Any) -> dict[str, Any]:
 
 def test_health_and_ready(live_api: tuple[RunningServer, str]) -> None:
     server, version = live_api
-    assert httpx.get(f"{server.url}/health").json() == {"status": "ok"}
+    assert httpx.get(f"{server.url}/health").json() == {
+        "status": "ok",
+        "ready": True,
+        "model_version": version,
+    }
     ready = httpx.get(f"{server.url}/ready")
     assert ready.status_code == 200
     assert ready.json()["model_version"] == version
@@ -176,6 +180,7 @@ def test_metrics_expose_requests_predictions_and_the_model(live_api: tuple[Runni
     assert "flightdelay_http_request_seconds_bucket" in text
     assert "flightdelay_predictions_total" in text
     assert f'flightdelay_model_info{{version="{version}"}} 1.0' in text
+    assert "flightdelay_model_ready 1.0" in text
     assert 'flightdelay_model_reloads_total{result="loaded"} 1.0' in text
 
 
@@ -184,7 +189,10 @@ def test_with_nothing_live_it_starts_and_answers_503_until_a_promotion(
 ) -> None:
     flight = {"carrier": "B6", "origin": "JFK", "dest": "BOS", "scheduled_departure": "2013-12-02T08:00:00"}
     with start(tmp_path) as server:
-        assert httpx.get(f"{server.url}/health").status_code == 200
+        health = httpx.get(f"{server.url}/health")  # the load balancer's check: a first deployment is healthy
+        assert health.status_code == 200
+        assert health.json() == {"status": "ok", "ready": False, "model_version": None}
+        assert "flightdelay_model_ready 0.0" in httpx.get(f"{server.url}/metrics").text
         ready = httpx.get(f"{server.url}/ready")
         assert ready.status_code == 503
         assert "no model is live yet" in ready.json()["detail"]

