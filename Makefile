@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup browser test lint format demo bench check-infra clean
+.PHONY: setup browser test lint format demo bench check-infra deploy-local clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,7 @@ demo: setup ## the whole loop on real flights, offline, on ./.flightdelay/
 # Where a local provider mirror exists (these build machines), Terraform installs from it through
 # the repository's CLI configuration; elsewhere it uses its registry as usual.
 TF_ENV   := $(if $(wildcard /opt/tf-plugins),TF_CLI_CONFIG_FILE=$(CURDIR)/infra/terraform.rc)
-TF_DIRS  := $(sort $(wildcard infra/modules/*)) infra/envs/dev infra/envs/prod
+TF_DIRS  := $(sort $(wildcard infra/modules/*)) infra/envs/account infra/envs/dev infra/envs/prod
 CHECKOV  := .venv-checkov/bin/checkov
 DOCKERFILES := Dockerfile
 
@@ -65,8 +65,14 @@ check-infra: setup $(CHECKOV) ## terraform fmt/validate/test, checkov, hadolint,
 	$(BIN)/zizmor --offline .github/workflows
 	$(BIN)/pytest -q tests/infra
 
+# Apply infra/ to a local AWS (moto, IAM enforced) and run the loop there, each stage with its own
+# task role; then plan (no changes), prod beside dev, destroy (nothing left). See infra/README.md.
+deploy-local: setup
+	@command -v terraform >/dev/null || { echo "deploy-local needs terraform (https://developer.hashicorp.com/terraform/install)"; exit 2; }
+	$(BIN)/python infra/local/deploy_local.py
+
 clean: ## remove the local stores and caches (not the virtual environment)
-	rm -rf .flightdelay .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .flightdelay .deploy-local .pytest_cache .mypy_cache .ruff_cache
 
 bench: setup ## benchmarks; every figure is measured in this run
 	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
