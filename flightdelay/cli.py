@@ -133,7 +133,7 @@ def rollback(
     to: Annotated[str | None, typer.Option("--to", help="promoted version to go back to")] = None,
     reason: Annotated[str | None, typer.Option(help="why, for the decision record")] = None,
 ) -> None:
-    """Point latest.txt back at the previous promoted version (or the one given)."""
+    """Point latest.txt back at the version live before this one (decision history), or the one given."""
     decision = registry_of(settings_of(ctx)).rollback(to, reason=reason, source="cli")
     console.print(f"Rolled back from {decision.previous} to {decision.version}.")
 

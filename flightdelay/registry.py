@@ -303,19 +303,28 @@ class Registry:
             )
         )
 
+    def _live_before(self, live: str) -> str:
+        """The version that was live before ``live`` was last promoted, from the decision history.
+
+        A rollback never counts as the live version's origin, so rolling back twice goes two
+        promotions back (C → B → A), not back and forth.
+        """
+        promotion = next((d for d in self.decisions() if d.verdict == "promoted" and d.version == live), None)
+        if promotion is None or promotion.previous is None:
+            raise RegistryError(
+                f"nothing was live before {live} by the decision history: name a version (rollback --to)"
+            )
+        return promotion.previous
+
     def rollback(self, to: str | None = None, *, reason: str | None = None, source: str = "cli") -> Decision:
-        """Point latest.txt at the promoted version before the live one, or at ``to``."""
+        """Point latest.txt at the version that was live before the live one, or at ``to``."""
         expected, etag = self.pointer()
         live = version_of_pointer(expected) if expected else None
         if live is None:
             raise RegistryError("nothing is live: there is nothing to roll back")
-        promoted = [m.version for m in self.promoted()]
         if to is None:
-            earlier = [v for v in promoted if v < live]
-            if not earlier:
-                raise RegistryError(f"no promoted version older than the live {live} to roll back to")
-            to = earlier[0]
-        elif to not in promoted:
+            to = self._live_before(live)
+        elif to not in {m.version for m in self.promoted()}:
             raise VersionNotFound(to, where="prod/ (only promoted versions can be rolled back to)")
         if to == live:
             raise RegistryError(f"model {to} is already live")

@@ -153,6 +153,27 @@ def test_rollback_goes_to_the_previous_promoted_version(registry: Registry) -> N
     assert registry.live_version() == a.version
 
 
+def test_rollback_returns_to_the_version_live_before_not_the_newest_older_id(registry: Registry) -> None:
+    a, b, c = staged(registry, 3)  # ids sort a < b < c
+    for m in (a, c, b):  # promoted in the order A, C, then B
+        registry.promote(m.version, reason="step")
+    decision = registry.rollback()
+    assert decision.version == c.version  # C was live before B, though B's id is older than C's
+    assert registry.live_version() == c.version
+
+
+def test_a_second_rollback_goes_further_back_not_forth(registry: Registry) -> None:
+    a, b, c = staged(registry, 3)
+    for m in (a, b, c):
+        registry.promote(m.version, reason="step")
+    registry.rollback()
+    assert registry.live_version() == b.version
+    registry.rollback()
+    assert registry.live_version() == a.version
+    with pytest.raises(RegistryError, match="nothing was live before"):
+        registry.rollback()
+
+
 def test_rollback_to_a_named_version(registry: Registry) -> None:
     a, b, c = staged(registry, 3)
     for m in (a, b, c):
@@ -176,7 +197,7 @@ def test_rollback_with_nothing_earlier_is_refused(registry: Registry) -> None:
         registry.rollback()
     (a,) = staged(registry)
     registry.promote(a.version, reason="first")
-    with pytest.raises(RegistryError, match="no promoted version older"):
+    with pytest.raises(RegistryError, match="nothing was live before"):
         registry.rollback()
 
 
