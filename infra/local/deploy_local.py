@@ -49,6 +49,8 @@ MOTO_DOES_NOT_ROUND_TRIP = {
     "aws_vpc_security_group_ingress_rule": {"description"},
 }
 REPLAY_KEY = "deploy-local-replay-key"
+# What an operator sets on prod before tearing it down (infra/README.md, "Tearing an environment down").
+UNPROTECTED = {"enable_deletion_protection": "false", "force_destroy": "true"}
 
 
 class StepFailed(Exception):
@@ -512,7 +514,7 @@ def apply_prod(tf: Terraform) -> str:
     t0 = time.monotonic()
     count = tf.apply("prod", {})
     seconds = time.monotonic() - t0
-    tf.apply("prod", {"enable_deletion_protection": "false", "force_destroy": "true"})
+    tf.apply("prod", UNPROTECTED)
     return f"{count} resources beside dev in the same account in {seconds:.0f} s"
 
 
@@ -578,7 +580,7 @@ def main(argv: list[str] | None = None) -> int:
             step = "destroy"
             t0 = time.monotonic()
             destroying = [
-                pool.submit(tf.destroy, "prod", {"enable_deletion_protection": "false", "force_destroy": "true"}),
+                pool.submit(tf.destroy, "prod", UNPROTECTED),
                 pool.submit(tf.destroy, "dev", {}),
                 pool.submit(tf.destroy, "account", account),  # the environments hold no reference to it
             ]
