@@ -3,7 +3,7 @@
 Transient failures (timeouts, 5xx, ``rate_limit_reached``, a malformed page) are retried with
 exponential backoff and jitter, a bounded number of times; key, plan and quota errors fail at once.
 The access key travels only as a query parameter: no message, log line or exception text built
-here contains the request URL.
+here contains the request URL, and the key is masked in every page the provider sends back.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from pydantic import SecretStr
@@ -154,9 +155,19 @@ class AviationStackClient:
             raise TransientError(
                 f"connection failed ({type(exc).__name__}) ({airport}, offset {offset})"
             ) from None
-        if self._on_page:  # raw first: keep the page as received, before parsing it
-            self._on_page(Page(airport, offset, attempt[0], response.content))
-        return parse_page(response.status_code, response.content)
+        # A provider error may repeat the request's key: mask it before the page is kept or read,
+        # so no message, run summary or stored page can carry it.
+        body = self._mask(response.content)
+        if self._on_page:  # raw first: keep the page as received (key masked), before parsing it
+            self._on_page(Page(airport, offset, attempt[0], body))
+        return parse_page(response.status_code, body)
+
+    def _mask(self, body: bytes) -> bytes:
+        key = self._key.get_secret_value()
+        for form in {key, quote(key, safe=""), json.dumps(key)[1:-1]}:
+            if form:
+                body = body.replace(form.encode(), b"***")
+        return body
 
     def page(self, day: date, airport: str, offset: int) -> dict[str, Any]:
         attempt = [0]

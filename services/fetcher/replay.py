@@ -29,7 +29,7 @@ from flightdelay import datasets
 
 log = logging.getLogger(__name__)
 
-FAULTS = ("ok", "rate_limit", "server_error", "slow", "malformed", "quota", "error_200")
+FAULTS = ("ok", "rate_limit", "server_error", "slow", "malformed", "quota", "error_200", "echo_key")
 MAX_LIMIT = 100
 # Marketing partners that sell seats on the operating carrier's flights (codeshares).
 PARTNERS = {"AA": "BA", "UA": "LH", "DL": "AF", "B6": "EK", "US": "QR", "WN": "SQ"}
@@ -191,6 +191,11 @@ class ReplayServer:
             return 500, json.dumps(_error("internal_error", "An internal error occurred.")).encode()
         elif fault == "error_200":
             return 200, json.dumps(_error("internal_error", "An internal error occurred.")).encode()
+        elif fault == "echo_key":  # a provider error whose message and context repeat the request's key
+            key = query.get("access_key", [""])[0]
+            error = _error("invalid_request", f"Request failed for access_key {key}.")
+            error["error"]["context"] = {"access_key": key}
+            return 400, json.dumps(error).encode()
         if path.rstrip("/") != "/v1/flights":
             return 404, json.dumps(
                 _error("invalid_api_function", "This API function does not exist.")

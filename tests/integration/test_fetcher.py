@@ -212,3 +212,16 @@ def test_the_key_never_appears_in_any_output(server: ReplayServer, tmp_path: Pat
         assert key.encode() not in stored
     assert "retrying Aviation Stack request" in outputs[0][1]
     assert "invalid_access_key" in outputs[1][1]
+
+
+def test_a_provider_error_echoing_the_key_is_masked_everywhere(server: ReplayServer, tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    server.add_faults("echo_key")
+    with pytest.raises(FetchError) as failure:
+        run_fetch(settings_for(server), store, DAY, ["LGA"])
+    assert "invalid_request" in str(failure.value)
+    assert KEY not in str(failure.value)
+    assert "access_key ***" in str(failure.value)
+    stored = [store.get(k).data for k in store.list("new/")]
+    assert any(k.startswith("new/raw/") for k in store.list("new/")), "the page is still kept, masked"
+    assert all(KEY.encode() not in data for data in stored)
