@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     api_workers: int = Field(1, ge=1, le=64)
     api_poll_seconds: float = Field(10.0, gt=0)
     api_max_batch: int = Field(10_000, ge=1)
+    api_max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024)
     risk_medium: float = Field(0.25, gt=0, lt=1)
     risk_high: float = Field(0.45, gt=0, lt=1)
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import AsyncIterator
 from importlib.resources import files
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -18,6 +21,7 @@ from flightdelay.logs import configure_logging
 from flightdelay.registry import Registry
 from flightdelay.storage import open_store
 from services.api.batcher import Batcher
+from services.api.limits import LimitRequests
 from services.api.live import LiveModel
 from services.api.metrics import ApiMetrics
 from services.api.routes import model, ops, predict
@@ -67,7 +71,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.batcher = batcher
     app.state.metrics = metrics
 
+    app.add_middleware(
+        LimitRequests, max_body_bytes=settings.api_max_body_bytes, max_batch=settings.api_max_batch
+    )
     app.add_middleware(MeasureRequests, metrics=metrics)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        """422 naming each field and the reason, with at most a short excerpt of what was sent."""
+        return JSONResponse(status_code=422, content={"detail": [_brief(e) for e in exc.errors()[:20]]})
 
     @app.exception_handler(LookupError)
     async def nothing_live(request: Request, exc: LookupError) -> JSONResponse:
@@ -111,6 +123,23 @@ class MeasureRequests:
             route = getattr(scope.get("route"), "path", "unmatched")
             self.metrics.requests.labels(route=route, status=status).inc()
             self.metrics.latency.labels(route=route, status=status).observe(time.perf_counter() - started)
+
+
+EXCERPT_CHARS = 60
+
+
+def _brief(error: Any) -> dict[str, Any]:
+    """One validation error as JSON that never fails to encode (NaN) and never echoes a large input."""
+    out: dict[str, Any] = {
+        "type": error.get("type"),
+        "loc": list(error.get("loc", ())),
+        "msg": error.get("msg"),
+    }
+    if "input" in error:
+        value = error["input"]
+        text = value if isinstance(value, str) else json.dumps(value, default=str)
+        out["input"] = text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS] + "…"
+    return out
 
 
 NOT_READY = "no model is live yet: train and promote one (flightdelay train, then flightdelay evaluate)"

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from flightdelay import schema
 from flightdelay.airports import timezones
+from services.api.limits import MAX_BATCH
 
 EXAMPLE: dict[str, Any] = {
     "carrier": "B6",
@@ -78,6 +79,15 @@ class BatchIn(BaseModel):
     )
 
     flights: list[FlightIn] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _within_the_batch_limit(cls, data: Any) -> Any:
+        """Refuse an oversized batch before any of its rows is validated."""
+        flights = data.get("flights") if isinstance(data, dict) else None
+        if isinstance(flights, list) and len(flights) > MAX_BATCH.get():
+            raise ValueError(f"flights: at most {MAX_BATCH.get()} flights per request")
+        return data
 
 
 Risk = Literal["low", "medium", "high"]

@@ -159,7 +159,7 @@ def test_a_batch_over_the_maximum_gets_422(live_api: tuple[RunningServer, str]) 
     flight = {"carrier": "B6", "origin": "JFK", "dest": "BOS", "scheduled_departure": "2013-12-02T08:00:00"}
     response = httpx.post(f"{server.url}/predict", json={"flights": [flight] * 201})
     assert response.status_code == 422
-    assert "at most 200 flights" in response.json()["detail"]
+    assert "at most 200 flights" in response.text
 
 
 def test_model_endpoint_reports_the_manifest(live_api: tuple[RunningServer, str]) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, Response
 from pydantic import Discriminator, Tag
 
 from flightdelay.config import Settings
@@ -68,6 +68,7 @@ PredictIn = Annotated[
             "description": "One prediction, or one per flight of a batch",
         },
         400: {"model": ErrorOut, "description": "The body is not valid JSON"},
+        413: {"model": ErrorOut, "description": "The body is larger than FLIGHTDELAY_API_MAX_BODY_BYTES"},
         **NOT_READY_RESPONSE,
     },
 )
@@ -75,11 +76,7 @@ async def predict(
     body: PredictIn, _: LiveModelDep, batcher: BatcherDep, settings: SettingsDep, metrics: MetricsDep
 ) -> Response:
     """Probability that one flight (or each of a batch) arrives 15 or more minutes late."""
-    flights = body.flights if isinstance(body, BatchIn) else [body]
-    if len(flights) > settings.api_max_batch:
-        raise HTTPException(
-            status_code=422, detail=f"flights: at most {settings.api_max_batch} flights per request"
-        )
+    flights = body.flights if isinstance(body, BatchIn) else [body]  # the batch limit: BatchIn's validator
     probabilities, loaded = await batcher.predict(flights)
     predictions = _predictions(probabilities, loaded, settings, metrics)
     out = (

@@ -1,0 +1,84 @@
+"""Hostile and careless requests against the API under a real uvicorn: each gets a clear 4xx, fast,
+and the service keeps serving."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from flightdelay import datasets, schema
+from flightdelay.config import get_settings
+from flightdelay.registry import Registry
+from flightdelay.storage import LocalStore
+from services.api.app import create_app
+from services.api.server import RunningServer
+from tests.factories import BASE_TIME, stage_model
+from training.models import logistic_regression
+
+FLIGHT = {"carrier": "B6", "origin": "JFK", "dest": "BOS", "scheduled_departure": "2013-12-02T08:00:00"}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    models = tmp_path_factory.mktemp("models")
+    registry = Registry(LocalStore(models))
+    flights = schema.labelled(datasets.load_flights(end=datasets.TRAINING_END).iloc[::40])
+    model = logistic_regression(0).fit(flights, schema.target(flights))
+    registry.promote(stage_model(registry, model, now=BASE_TIME).version, reason="hostile requests")
+    settings = get_settings(models_url=str(models), api_max_batch=5, api_max_body_bytes=100_000)
+    with RunningServer(create_app(settings)) as running:
+        yield running
+
+
+def post_raw(server: RunningServer, body: bytes) -> httpx.Response:
+    return httpx.post(
+        f"{server.url}/predict", content=body, headers={"Content-Type": "application/json"}, timeout=30
+    )
+
+
+def test_a_literal_nan_is_a_422_naming_the_field_not_a_500(server: RunningServer) -> None:
+    response = post_raw(server, json.dumps({**FLIGHT, "carrier": float("nan")}).encode())
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][-1] == "carrier"
+    assert httpx.get(f"{server.url}/health").status_code == 200
+
+
+def test_a_body_over_the_limit_is_refused_with_413_before_it_is_read(server: RunningServer) -> None:
+    started = time.monotonic()
+    response = post_raw(server, b'{"flights": [' + b" " * 5_000_000 + b"]}")
+    assert response.status_code == 413
+    assert "100000 bytes" in response.json()["detail"]
+    assert time.monotonic() - started < 5
+    assert httpx.get(f"{server.url}/health").status_code == 200
+
+
+def test_a_chunked_body_over_the_limit_is_refused_too(server: RunningServer) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"flights": ['
+        for _ in range(50):
+            yield b" " * 10_000
+        yield b"]}"
+
+    response = httpx.post(
+        f"{server.url}/predict", content=chunks(), headers={"Content-Type": "application/json"}, timeout=30
+    )
+    assert response.status_code == 413
+
+
+def test_a_422_echoes_only_a_short_excerpt_of_the_input(server: RunningServer) -> None:
+    response = post_raw(server, json.dumps({**FLIGHT, "carrier": "X" * 50_000}).encode())
+    assert response.status_code == 422
+    assert len(response.content) < 2_000
+    assert response.json()["detail"][0]["loc"][-1] == "carrier"
+
+
+def test_the_batch_limit_is_checked_before_any_row_is_validated(server: RunningServer) -> None:
+    response = post_raw(server, json.dumps({"flights": [{"nonsense": i} for i in range(6)]}).encode())
+    assert response.status_code == 422
+    (error,) = response.json()["detail"]  # one error for the batch, none per row
+    assert "at most 5 flights" in error["msg"]
+    assert error["loc"] == ["body", "batch"]
