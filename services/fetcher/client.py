@@ -30,6 +30,7 @@ from tenacity import (
 from flightdelay.errors import FetchError, ProviderAuthError, QuotaExhausted, RequestBudgetExceeded
 
 log = logging.getLogger(__name__)
+MASKED_KEY_MIN_LENGTH = 8  # real Aviation Stack keys have 32 characters
 
 AUTH_CODES = {
     "invalid_access_key": "the access key is invalid (check FLIGHTDELAY_AVIATIONSTACK_KEY)",
@@ -164,9 +165,10 @@ class AviationStackClient:
 
     def _mask(self, body: bytes) -> bytes:
         key = self._key.get_secret_value()
+        if len(key) < MASKED_KEY_MIN_LENGTH:  # a toy key (tests, replays) would mask ordinary text
+            return body
         for form in {key, quote(key, safe=""), json.dumps(key)[1:-1]}:
-            if form:
-                body = body.replace(form.encode(), b"***")
+            body = body.replace(form.encode(), b"***")
         return body
 
     def page(self, day: date, airport: str, offset: int) -> dict[str, Any]:
