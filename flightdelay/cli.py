@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from flightdelay.config import Settings, get_settings
-from flightdelay.errors import FlightDelayError
+from flightdelay.errors import CorruptRecord, FlightDelayError
 from flightdelay.logs import configure_logging
 from flightdelay.registry import Decision, Registry
 from flightdelay.storage import ObjectStore, open_store
@@ -76,17 +76,22 @@ def status(ctx: typer.Context) -> None:
     settings = settings_of(ctx)
     registry = registry_of(settings)
     console.print(f"Models store: {registry.store.url}")
-    live = registry.live_version()
-    if live is None:
-        console.print("Live model: nothing is live yet (no model has been promoted).")
+    live: str | None = None
+    try:
+        live = registry.live_version()
+        manifest = registry.manifest(live, "prod") if live else None
+    except CorruptRecord as exc:  # say what is unreadable and go on: the rest is still worth showing
+        console.print(f"Live model: {exc}")
     else:
-        manifest = registry.manifest(live, "prod")
-        auc = manifest.metrics.get("roc_auc")
-        console.print(
-            f"Live model: {live} ({manifest.model_type}"
-            + (f", validation ROC-AUC {auc:.3f}" if auc is not None else "")
-            + ")"
-        )
+        if manifest is None:
+            console.print("Live model: nothing is live yet (no model has been promoted).")
+        else:
+            auc = manifest.metrics.get("roc_auc")
+            console.print(
+                f"Live model: {live} ({manifest.model_type}"
+                + (f", validation ROC-AUC {auc:.3f}" if auc is not None else "")
+                + ")"
+            )
     staged = registry.staged()
     if not staged:
         console.print("Staged models: nothing is staged yet (run `flightdelay train`).")

@@ -7,7 +7,8 @@
      │    └── PreconditionFailed        a conditional write lost (ETag changed, or key exists)
      ├── RegistryError                  the model registry refused an operation
      │    ├── VersionNotFound           no such staged or promoted version
-     │    ├── ModelIntegrityError       artifact checksum/size/schema does not match its manifest
+     │    ├── CorruptRecord             a manifest, decision or latest.txt cannot be read
+     │    ├── ModelIntegrityError       artifact checksum/size/schema does not match, or it cannot be loaded
      │    └── PromotionConflict         latest.txt changed under a promoter; nothing was switched
      ├── DataError                      data does not fit the normalized schema or is unusable
      │    └── SchemaValidationError     named rows and fields fail validation
@@ -64,6 +65,15 @@ class VersionNotFound(RegistryError):
     def __init__(self, version: str, *, where: str) -> None:
         super().__init__(f"model version {version!r} not found in {where}")
         self.version = version
+
+
+class CorruptRecord(RegistryError):
+    """A record of the registry is there but cannot be read (not UTF-8, not JSON, not the schema)."""
+
+    def __init__(self, key: str, *, reason: str) -> None:
+        super().__init__(f"{key} cannot be read: {reason}")
+        self.key = key
+        self.reason = reason
 
 
 class ModelIntegrityError(RegistryError):

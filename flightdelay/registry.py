@@ -16,13 +16,15 @@ import contextlib
 import hashlib
 import io
 import json
+import logging
 import platform
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from flightdelay.errors import (
+    CorruptRecord,
     ModelIntegrityError,
     ObjectNotFound,
     PreconditionFailed,
@@ -31,6 +33,8 @@ from flightdelay.errors import (
     VersionNotFound,
 )
 from flightdelay.storage import ObjectStore
+
+log = logging.getLogger(__name__)
 
 LATEST_KEY = "latest.txt"
 ARTIFACT_NAME = "model.joblib"
@@ -108,7 +112,12 @@ class ModelArtifact:
     def load(self) -> Any:
         import joblib
 
-        return joblib.load(io.BytesIO(self.data))
+        try:
+            return joblib.load(io.BytesIO(self.data))
+        except Exception as exc:  # whatever the bytes hold, a failure to load is this model's fault
+            raise ModelIntegrityError(
+                self.version, reason=f"cannot be loaded ({type(exc).__name__}: {str(exc)[:120]})"
+            ) from None
 
 
 def sha256_hex(data: bytes) -> str:
@@ -123,9 +132,23 @@ def make_version(sha256: str, now: datetime) -> str:
 def version_of_pointer(pointer: str) -> str:
     """``prod/<version>/model.joblib`` → ``<version>``."""
     parts = pointer.strip().split("/")
-    if len(parts) != 3 or parts[0] != "prod" or parts[2] != ARTIFACT_NAME:
-        raise RegistryError(f"latest.txt holds an unexpected value: {pointer.strip()!r}")
+    if len(parts) != 3 or parts[0] != "prod" or parts[2] != ARTIFACT_NAME or not parts[1]:
+        raise CorruptRecord(LATEST_KEY, reason=f"unexpected value {pointer.strip()[:80]!r}" + REPAIR)
     return parts[1]
+
+
+REPAIR = " (repair it: flightdelay promote VERSION, or flightdelay rollback --to VERSION)"
+T = TypeVar("T", bound=BaseModel)
+
+
+def _parse(model: type[T], key: str, data: bytes) -> T:
+    """A stored JSON record as its model, or CorruptRecord naming the key and what is wrong."""
+    try:
+        return model.model_validate_json(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise CorruptRecord(key, reason=f"{where + ': ' if where else ''}{first['msg']}") from None
 
 
 class Registry:
@@ -136,10 +159,15 @@ class Registry:
 
     # --- reading -----------------------------------------------------------------------------
     def _manifests(self, stage: Stage) -> list[Manifest]:
+        """Every readable manifest under a stage; an unreadable one is logged and left out, so one
+        bad file cannot hide (or block the evaluation of) every other model."""
         manifests = []
         for key in self.store.list(f"{stage}/"):
             if key.endswith(f"/{MANIFEST_NAME}"):
-                manifests.append(Manifest.model_validate_json(self.store.get(key).data))
+                try:
+                    manifests.append(_parse(Manifest, key, self.store.get(key).data))
+                except CorruptRecord as exc:
+                    log.warning("skipping an unreadable manifest", extra={"key": key, "error": exc.reason})
         return sorted(manifests, key=lambda m: m.version, reverse=True)
 
     def staged(self) -> list[Manifest]:
@@ -151,11 +179,12 @@ class Registry:
         return self._manifests("prod")
 
     def manifest(self, version: str, stage: Stage = "staging") -> Manifest:
+        key = f"{stage}/{version}/{MANIFEST_NAME}"
         try:
-            raw = self.store.get(f"{stage}/{version}/{MANIFEST_NAME}").data
+            raw = self.store.get(key).data
         except ObjectNotFound:
             raise VersionNotFound(version, where=f"{stage}/") from None
-        return Manifest.model_validate_json(raw)
+        return _parse(Manifest, key, raw)
 
     def artifact(
         self, version: str, stage: Stage = "staging", *, expected_features: list[FeatureColumn] | None = None
@@ -175,7 +204,7 @@ class Registry:
             obj = self.store.get(LATEST_KEY)
         except ObjectNotFound:
             return None, None
-        return obj.data.decode().strip(), obj.etag
+        return pointer_text(obj.data), obj.etag
 
     def live_version(self) -> str | None:
         pointer, _ = self.pointer()
@@ -189,12 +218,18 @@ class Registry:
         return self.artifact(version, "prod", expected_features=expected_features)
 
     def decisions(self, limit: int | None = None) -> list[Decision]:
-        """The decision history, newest first."""
+        """The decision history, newest first; an unreadable record is logged and left out."""
         keys = [k for k in self.store.list("decisions/") if k.endswith(".json")]
         keys.sort(reverse=True)
-        if limit is not None:
-            keys = keys[:limit]
-        return [Decision.model_validate_json(self.store.get(k).data) for k in keys]
+        history: list[Decision] = []
+        for key in keys:
+            if limit is not None and len(history) >= limit:
+                break
+            try:
+                history.append(_parse(Decision, key, self.store.get(key).data))
+            except CorruptRecord as exc:
+                log.warning("skipping an unreadable decision", extra={"key": key, "error": exc.reason})
+        return history
 
     def decided_versions(self) -> set[str]:
         """Versions that already have an evaluation verdict (promoted, rejected or no_decision)."""
@@ -257,6 +292,14 @@ class Registry:
                 self.store.put(prod_manifest, _json(source.manifest), if_absent=True)
         return self.artifact(version, "prod").manifest
 
+    def _raw_pointer(self) -> tuple[str | None, str | None]:
+        """latest.txt's text (even garbage) and ETag, for a switch that may repair it."""
+        try:
+            obj = self.store.get(LATEST_KEY)
+        except ObjectNotFound:
+            return None, None
+        return obj.data.decode("utf-8", errors="replace").strip(), obj.etag
+
     def _switch(self, version: str, expected_pointer: str | None, etag: str | None) -> None:
         pointer = f"prod/{version}/{ARTIFACT_NAME}".encode()
         try:
@@ -267,9 +310,7 @@ class Registry:
         except PreconditionFailed:
             actual, _ = self.pointer()
             raise PromotionConflict(
-                version,
-                expected=version_of_pointer(expected_pointer) if expected_pointer else None,
-                actual=version_of_pointer(actual) if actual else None,
+                version, expected=_version_or_none(expected_pointer), actual=_version_or_none(actual)
             ) from None
 
     def promote(
@@ -282,9 +323,12 @@ class Registry:
         report_key: str | None = None,
         now: datetime | None = None,
     ) -> Decision:
-        """Make ``version`` live: copy to prod, verify, switch latest.txt, record the decision."""
-        expected, etag = self.pointer()
-        previous = version_of_pointer(expected) if expected else None
+        """Make ``version`` live: copy to prod, verify, switch latest.txt, record the decision.
+
+        An unreadable latest.txt is replaced (conditionally, like any switch): that is its repair.
+        """
+        expected, etag = self._raw_pointer()
+        previous = _version_or_none(expected)
         if previous == version:
             raise RegistryError(f"model {version} is already live")
         self._ensure_in_prod(version)
@@ -317,15 +361,20 @@ class Registry:
         return promotion.previous
 
     def rollback(self, to: str | None = None, *, reason: str | None = None, source: str = "cli") -> Decision:
-        """Point latest.txt at the version that was live before the live one, or at ``to``."""
-        expected, etag = self.pointer()
-        live = version_of_pointer(expected) if expected else None
-        if live is None:
-            raise RegistryError("nothing is live: there is nothing to roll back")
+        """Point latest.txt at the version that was live before the live one, or at ``to``.
+
+        With ``to``, an unreadable latest.txt is replaced: that is its repair.
+        """
+        expected, etag = self._raw_pointer()
         if to is None:
+            live = version_of_pointer(expected) if expected else None  # unreadable: name a version
+            if live is None:
+                raise RegistryError("nothing is live: there is nothing to roll back")
             to = self._live_before(live)
-        elif to not in {m.version for m in self.promoted()}:
-            raise VersionNotFound(to, where="prod/ (only promoted versions can be rolled back to)")
+        else:
+            live = _version_or_none(expected)
+            if to not in {m.version for m in self.promoted()}:
+                raise VersionNotFound(to, where="prod/ (only promoted versions can be rolled back to)")
         if to == live:
             raise RegistryError(f"model {to} is already live")
         self.artifact(to, "prod")  # refuse to switch to a damaged artifact
@@ -340,6 +389,24 @@ class Registry:
                 source=source,
             )
         )
+
+
+def pointer_text(data: bytes) -> str:
+    """latest.txt's bytes as text, or CorruptRecord (it must be UTF-8)."""
+    try:
+        return data.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise CorruptRecord(LATEST_KEY, reason="not UTF-8 text" + REPAIR) from None
+
+
+def _version_or_none(pointer: str | None) -> str | None:
+    """The version a pointer names, or None when there is none or it is unreadable."""
+    if not pointer:
+        return None
+    try:
+        return version_of_pointer(pointer)
+    except CorruptRecord:
+        return None
 
 
 def verify(manifest: Manifest, data: bytes, *, expected_features: list[FeatureColumn] | None = None) -> None:

@@ -18,7 +18,7 @@ from flightdelay import schema
 from flightdelay.airports import timezones
 from flightdelay.errors import FlightDelayError, ObjectNotFound
 from flightdelay.features import FlightFeatures, feature_schema, for_serving
-from flightdelay.registry import LATEST_KEY, Manifest, Registry, version_of_pointer
+from flightdelay.registry import LATEST_KEY, Manifest, Registry, pointer_text, version_of_pointer
 from flightdelay.serving import fast_predictor
 from services.api.schemas import FlightIn
 
@@ -118,10 +118,9 @@ class LiveModel:
             return False
         if changed is None:
             return False
-        pointer = changed.data.decode().strip()
         attempted: str | None = None
         try:
-            attempted = version_of_pointer(pointer)
+            attempted = version_of_pointer(pointer_text(changed.data))
             loaded = self._load(attempted)
         except FlightDelayError as exc:
             self.etag = changed.etag  # do not retry the same broken pointer every poll

@@ -25,7 +25,7 @@ import pandas as pd
 from flightdelay import schema
 from flightdelay.config import Settings
 from flightdelay.datasets import NEW_CLEAN_PREFIX
-from flightdelay.errors import ModelIntegrityError, PromotionConflict, RegistryError
+from flightdelay.errors import CorruptRecord, ModelIntegrityError, PromotionConflict, RegistryError
 from flightdelay.features import feature_schema
 from flightdelay.metrics import paired_bootstrap_auc_difference, scores
 from flightdelay.partitions import read_partitions
@@ -64,7 +64,10 @@ def pick_candidate(registry: Registry, requested: str | None) -> str | None:
         registry.manifest(requested, "staging")  # VersionNotFound if it does not exist
         return requested
     decided = registry.decided_versions()
-    live = registry.live_version()
+    try:
+        live = registry.live_version()
+    except CorruptRecord:
+        live = None  # an unreadable pointer names no version to skip
     for manifest in registry.staged():
         if manifest.version not in decided and manifest.version != live:
             return manifest.version
@@ -113,8 +116,14 @@ def evaluate(
         "rows": len(rows),
         "base_rate": float(y.mean()) if len(y) else 0.0,
     }
-    live_version = registry.live_version()
+    live_problem: str | None = None  # why a live model exists but cannot be compared with
+    try:
+        live_version = registry.live_version()
+    except CorruptRecord as exc:
+        live_version, live_problem = None, str(exc)
     details: dict[str, Any] = {"window": window, "policy": policy, "candidate": version, "live": live_version}
+    if live_problem:
+        details["live_unusable"] = live_problem
 
     def conclude(verdict: str, reason: str) -> Outcome:
         return _act(registry, verdict, version, reason, details, now, y=None, scores={})
@@ -137,7 +146,7 @@ def evaluate(
         try:
             live = registry.live(expected_features=feature_schema())
         except (ModelIntegrityError, RegistryError) as exc:
-            details["live_unusable"] = str(exc)
+            live_problem = details["live_unusable"] = str(exc)
             log.warning("live model unusable; the absolute bar alone decides", extra={"error": str(exc)})
     if live is not None:
         predictions["live"] = _predict(live, rows)
@@ -152,7 +161,8 @@ def evaluate(
         reason = f"ROC-AUC {auc:.4f} is below the bar {settings.eval_min_roc_auc:.2f}"
     elif live is None:
         verdict = "promoted"
-        reason = f"ROC-AUC {auc:.4f} clears the bar {settings.eval_min_roc_auc:.2f} and no model is live"
+        why = f"the live model cannot be used ({live_problem})" if live_problem else "no model is live"
+        reason = f"ROC-AUC {auc:.4f} clears the bar {settings.eval_min_roc_auc:.2f} and {why}"
     else:
         comparison = paired_bootstrap_auc_difference(
             y,

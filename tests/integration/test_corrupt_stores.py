@@ -1,0 +1,221 @@
+"""Bad files in the MODELS store: the registry names them, the API still starts and says why, the CLI
+prints one line, and the evaluator goes on (issue: hardening, item 1)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from flightdelay import datasets, schema
+from flightdelay.config import get_settings
+from flightdelay.errors import CorruptRecord, ModelIntegrityError
+from flightdelay.features import feature_schema
+from flightdelay.registry import LATEST_KEY, Registry
+from flightdelay.storage import LocalStore, ObjectStore
+from services.api.app import create_app
+from services.api.server import RunningServer
+from services.evaluator.evaluate import evaluate
+from tests.factories import BASE_TIME, artifact_bytes, metadata, stage_model, staged, write_days
+from training.models import logistic_regression
+
+NOT_UTF8 = b"\xff\xfe prod/\x80/model"
+
+
+@pytest.fixture(scope="module")
+def model() -> Any:
+    flights = schema.labelled(datasets.load_flights(end=datasets.TRAINING_END).iloc[::30])
+    return logistic_regression(0).fit(flights, schema.target(flights))
+
+
+# --- the registry, on both backends --------------------------------------------------------------
+
+
+def test_a_non_utf8_pointer_is_named_and_a_promotion_repairs_it(store: ObjectStore) -> None:
+    registry = Registry(store)
+    a, b = staged(registry, 2)
+    registry.promote(a.version, reason="first")
+    store.put(LATEST_KEY, NOT_UTF8)
+    with pytest.raises(CorruptRecord, match=r"latest\.txt cannot be read: not UTF-8"):
+        registry.live_version()
+    decision = registry.promote(b.version, reason="repair")
+    assert registry.live_version() == b.version
+    assert decision.previous is None
+
+
+def test_a_garbage_pointer_is_repaired_by_rolling_back_to_a_named_version(store: ObjectStore) -> None:
+    registry = Registry(store)
+    a, b = staged(registry, 2)
+    registry.promote(a.version, reason="first")
+    registry.promote(b.version, reason="second")
+    store.put(LATEST_KEY, b"garbage")
+    with pytest.raises(CorruptRecord, match=r"unexpected value 'garbage'.*rollback --to"):
+        registry.rollback()
+    registry.rollback(to=a.version)
+    assert registry.live_version() == a.version
+
+
+def test_one_unreadable_decision_or_manifest_hides_nothing_else(store: ObjectStore) -> None:
+    registry = Registry(store)
+    a, b = staged(registry, 2)
+    registry.promote(a.version, reason="first")
+    store.put("decisions/99999999T999999999999Z-broken.json", b"{not json")
+    store.put(f"staging/{b.version}/manifest.json", b'{"version": 3}')
+    assert [d.version for d in registry.decisions()] == [a.version]
+    assert [m.version for m in registry.staged()] == [a.version]
+    with pytest.raises(CorruptRecord, match=f"staging/{b.version}/manifest.json cannot be read"):
+        registry.manifest(b.version)
+
+
+def test_an_artifact_that_matches_its_checksum_but_does_not_load_is_an_integrity_error(
+    store: ObjectStore,
+) -> None:
+    registry = Registry(store)
+    m = registry.stage(b"these bytes are no model at all", metadata(), now=BASE_TIME)
+    with pytest.raises(ModelIntegrityError, match=rf"{m.version}: cannot be loaded"):
+        registry.artifact(m.version).load()
+
+
+# --- the API starts on a corrupt store and says why ----------------------------------------------
+
+Corruption = Callable[[Registry, str], None]
+
+
+def non_utf8_pointer(registry: Registry, version: str) -> None:
+    registry.store.put(LATEST_KEY, NOT_UTF8)
+
+
+def bad_prod_manifest(registry: Registry, version: str) -> None:
+    registry.store.put(f"prod/{version}/manifest.json", b"[1, 2")
+
+
+def unloadable_model(registry: Registry, version: str) -> None:
+    data = b"valid checksum, not a model"
+    m = registry.stage(data, metadata(feature_schema=feature_schema()), now=BASE_TIME.replace(minute=59))
+    registry.promote(m.version, reason="a model that will not load")
+
+
+@pytest.mark.parametrize("corrupt", [non_utf8_pointer, bad_prod_manifest, unloadable_model])
+def test_the_api_starts_on_a_corrupt_store_and_reports_why(
+    tmp_path: Path, model: Any, corrupt: Corruption
+) -> None:
+    registry = Registry(LocalStore(tmp_path))
+    m = stage_model(registry, model, now=BASE_TIME)
+    registry.promote(m.version, reason="good")
+    corrupt(registry, m.version)
+    settings = get_settings(models_url=str(tmp_path), api_poll_seconds=0.2)
+    with RunningServer(create_app(settings)) as server:
+        health = httpx.get(f"{server.url}/health")
+        assert health.status_code == 200
+        assert health.json()["ready"] is False
+        described = httpx.get(f"{server.url}/model").json()
+        assert described["version"] is None
+        assert described["last_reload"]["result"] == "failed"
+        assert (
+            "cannot be read" in described["last_reload"]["error"]
+            or "cannot be loaded" in (described["last_reload"]["error"])
+        )
+        assert 'flightdelay_model_reloads_total{result="failed"}' in httpx.get(f"{server.url}/metrics").text
+
+
+def test_the_api_serves_its_model_beside_an_unreadable_decision(tmp_path: Path, model: Any) -> None:
+    registry = Registry(LocalStore(tmp_path))
+    m = stage_model(registry, model, now=BASE_TIME)
+    registry.promote(m.version, reason="good")
+    registry.store.put("decisions/99999999T999999999999Z-broken.json", b"\x00\x01")
+    with RunningServer(create_app(get_settings(models_url=str(tmp_path)))) as server:
+        assert httpx.get(f"{server.url}/health").json()["model_version"] == m.version
+
+
+def test_a_repaired_pointer_is_picked_up_without_a_restart(tmp_path: Path, model: Any) -> None:
+    registry = Registry(LocalStore(tmp_path))
+    m = stage_model(registry, model, now=BASE_TIME)
+    registry.promote(m.version, reason="good")
+    registry.store.put(LATEST_KEY, NOT_UTF8)
+    with RunningServer(create_app(get_settings(models_url=str(tmp_path), api_poll_seconds=0.2))) as server:
+        assert httpx.get(f"{server.url}/health").json()["ready"] is False
+        registry.rollback(to=m.version, reason="repair")
+        deadline = time.monotonic() + 10
+        while httpx.get(f"{server.url}/health").json()["model_version"] != m.version:
+            assert time.monotonic() < deadline, "the API did not load the repaired pointer"
+            time.sleep(0.2)
+
+
+# --- the CLI: one line, never a traceback ----------------------------------------------------------
+
+
+def cli(*args: str, models: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "FLIGHTDELAY_MODELS_URL": str(models), "FLIGHTDELAY_DATA_URL": str(models / "data")}
+    return subprocess.run(
+        [sys.executable, "-m", "flightdelay", *args], env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_status_and_history_on_a_corrupt_store_say_what_is_unreadable(tmp_path: Path) -> None:
+    registry = Registry(LocalStore(tmp_path))
+    (a,) = staged(registry)
+    registry.promote(a.version, reason="first")
+    registry.store.put(LATEST_KEY, NOT_UTF8)
+    registry.store.put("decisions/99999999T999999999999Z-broken.json", b"{")
+    status = cli("status", models=tmp_path)
+    assert status.returncode == 0, status.stderr
+    assert "latest.txt cannot be read: not UTF-8" in status.stdout
+    assert a.version in status.stdout  # the staged model is still listed
+    history = cli("history", models=tmp_path)
+    assert history.returncode == 0, history.stderr
+    assert "promoted" in history.stdout
+    for result in (status, history):
+        assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_promote_repairs_a_garbage_pointer_from_the_cli(tmp_path: Path) -> None:
+    registry = Registry(LocalStore(tmp_path))
+    a, b = staged(registry, 2)
+    registry.promote(a.version, reason="first")
+    registry.store.put(LATEST_KEY, b"rubbish")
+    result = cli("promote", b.version, models=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert registry.live_version() == b.version
+
+
+# --- the evaluator goes on -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def week(tmp_path: Path) -> LocalStore:
+    store = LocalStore(tmp_path)
+    write_days(store, "new/clean", datasets.load_flights(date(2013, 12, 1), date(2013, 12, 7)))
+    return store
+
+
+def test_a_bad_staged_manifest_does_not_block_another_candidate(week: LocalStore, model: Any) -> None:
+    registry = Registry(week)
+    good = stage_model(registry, model, now=BASE_TIME)
+    broken = registry.stage(artifact_bytes({"x": 1}), metadata(), now=BASE_TIME.replace(minute=30))
+    week.put(f"staging/{broken.version}/manifest.json", b"not json")
+    outcome = evaluate(get_settings(eval_min_roc_auc=0.5), week, registry, end=date(2013, 12, 7))
+    assert outcome.candidate == good.version
+    assert outcome.verdict == "promoted"
+
+
+def test_a_corrupt_live_model_is_named_in_the_reason_not_called_absent(week: LocalStore, model: Any) -> None:
+    registry = Registry(week)
+    live = stage_model(registry, model, now=BASE_TIME)
+    registry.promote(live.version, reason="first")
+    week.put(f"prod/{live.version}/model.joblib", b"bit rot")
+    candidate = stage_model(registry, model, now=BASE_TIME.replace(minute=40), threshold=0.31)
+    outcome = evaluate(get_settings(eval_min_roc_auc=0.5), week, registry, end=date(2013, 12, 7))
+    assert outcome.candidate == candidate.version
+    assert outcome.verdict == "promoted"
+    assert "no model is live" not in outcome.reason
+    assert f"the live model cannot be used (model {live.version}: size" in outcome.reason
+    assert json.loads(week.get(f"decisions/{outcome.decision.id}.json").data)["details"]["live_unusable"]
