@@ -255,6 +255,9 @@ def fetch(
         typer.Option("--date", formats=["%Y-%m-%d"], help="day to fetch (default: yesterday, UTC)"),
     ] = None,
     airports: Annotated[str | None, typer.Option(help="comma-separated departure airports (IATA)")] = None,
+    force: Annotated[
+        bool, typer.Option(help="replace a day's clean partition even with an empty or mostly rejected day")
+    ] = False,
 ) -> None:
     """Pull a day of flights from Aviation Stack into new/ (raw pages, clean partition, run summary)."""
     from services.fetcher.fetch import run_fetch
@@ -263,7 +266,7 @@ def fetch(
     codes = [a.strip().upper() for a in airports.split(",")] if airports else None
     if codes and any(len(c) != 3 or not c.isalpha() for c in codes):
         raise typer.BadParameter(f"not IATA airport codes: {airports}", param_hint="--airports")
-    summary = run_fetch(settings, data_store_of(settings), day.date() if day else None, codes)
+    summary = run_fetch(settings, data_store_of(settings), day.date() if day else None, codes, force=force)
     _note(
         f"Fetched {summary['date']}: {summary['kept']:,} flights kept, {summary['rejected']} rejected, "
         f"{summary['duplicates_dropped']} codeshare duplicates dropped ({summary['requests']} requests)."

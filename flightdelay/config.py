@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     fetch_timeout_seconds: float = Field(30.0, gt=0)
     fetch_max_attempts: int = Field(5, ge=1, le=20)
     fetch_backoff_seconds: float = Field(1.0, ge=0)
+    fetch_max_rejected_share: float = Field(0.5, ge=0.0, le=1.0)
 
     # --- training
     train_seed: int = 42

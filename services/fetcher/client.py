@@ -93,12 +93,17 @@ def parse_page(status: int, body: bytes) -> dict[str, Any]:
         raise TransientError(f"provider answered HTTP {status}")
     if status >= 400:
         raise FetchError(f"provider answered HTTP {status}")
-    if (
-        not isinstance(payload, dict)
-        or not isinstance(payload.get("data"), list)
-        or "pagination" not in payload
+    if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
+        raise TransientError("malformed page: no data list")
+    pagination = payload.get("pagination")
+    if not isinstance(pagination, dict):
+        raise TransientError("malformed page: pagination is not an object")
+    total = pagination.get("total")
+    if isinstance(total, bool) or not (
+        isinstance(total, int) or (isinstance(total, str) and total.isdigit())
     ):
-        raise TransientError("malformed page: no data list or pagination")
+        raise TransientError(f"malformed page: pagination.total is {str(total)[:20]!r}, not a count")
+    pagination["total"] = int(total)
     return payload
 
 
@@ -150,6 +155,10 @@ class AviationStackClient:
         }
         try:
             response = self._http.get(self._url, params=params)
+        except httpx.DecodingError:
+            raise TransientError(
+                f"undecodable body: its Content-Encoding is wrong ({airport}, offset {offset})"
+            ) from None
         except httpx.TimeoutException:
             raise TransientError(f"request timed out ({airport}, offset {offset})") from None
         except httpx.TransportError as exc:
@@ -191,11 +200,18 @@ class AviationStackClient:
     def flights(self, day: date, airport: str) -> Iterator[dict[str, Any]]:
         """Every record for flights departing ``airport`` on ``day``, page by page."""
         offset = 0
+        first_total: int | None = None
         while True:
             payload = self.page(day, airport, offset)
             data = payload["data"]
+            total = payload["pagination"]["total"]
+            first_total = total if first_total is None else first_total
+            if total < first_total:  # the day changed under the fetch: part of it would be lost
+                raise FetchError(
+                    f"pagination.total shrank from {first_total} to {total} mid-run ({airport}, offset "
+                    f"{offset}): the provider's day changed while it was read; re-run the day"
+                )
             yield from data
-            total = int(payload["pagination"].get("total") or 0)
             offset += len(data)
             if not data or offset >= total:
                 return

@@ -20,14 +20,30 @@ import httpx
 
 from flightdelay.config import Settings
 from flightdelay.datasets import NEW_CLEAN_PREFIX
-from flightdelay.errors import ConfigError, FlightDelayError
+from flightdelay.errors import ConfigError, FetchError
 from flightdelay.logs import register_secret
-from flightdelay.partitions import write_partition
+from flightdelay.partitions import partition_key, read_partitions, write_partition
 from flightdelay.storage import ObjectStore
 from services.fetcher.client import AviationStackClient, Budget, Page
 from services.fetcher.normalize import normalize
 
 log = logging.getLogger(__name__)
+
+
+def _refuse_a_worse_day(
+    settings: Settings, data: ObjectStore, day: date, *, kept: int, records: int, rejected: int
+) -> None:
+    key = partition_key(NEW_CLEAN_PREFIX, day)
+    if not data.exists(key):
+        return
+    existing = len(read_partitions(data, NEW_CLEAN_PREFIX, day, day))
+    share = rejected / records if records else 0.0
+    if existing and (kept == 0 or share > settings.fetch_max_rejected_share):
+        raise FetchError(
+            f"refusing to replace {key} ({existing:,} flights) with {kept:,} flights "
+            f"({rejected:,} of {records:,} records rejected): re-run with --force if the provider's day "
+            "really is this"
+        )
 
 
 def yesterday_utc() -> date:
@@ -45,8 +61,13 @@ def run_fetch(
     airports: list[str] | None = None,
     *,
     http: httpx.Client | None = None,
+    force: bool = False,
 ) -> dict[str, Any]:
-    """Fetch ``day`` (default yesterday, UTC) for ``airports``; returns the run summary."""
+    """Fetch ``day`` (default yesterday, UTC) for ``airports``; returns the run summary.
+
+    A day that would replace a non-empty clean partition with no flights, or with a day whose
+    records were mostly rejected (FLIGHTDELAY_FETCH_MAX_REJECTED_SHARE), is refused unless ``force``.
+    """
     if settings.aviationstack_key is None:
         raise ConfigError("FLIGHTDELAY_AVIATIONSTACK_KEY is not set: the fetcher needs an Aviation Stack key")
     register_secret(settings.aviationstack_key.get_secret_value())
@@ -90,11 +111,14 @@ def run_fetch(
             )
         result = normalize(records, day=day.isoformat())
         if len(result.rejected):
-            lines = result.rejected.astype(str).to_dict(orient="records")
-            data.put(
-                f"new/rejected/date={day.isoformat()}/run={run_id}.jsonl",
-                "\n".join(json.dumps(line) for line in lines).encode(),
+            # to_json writes null for a missing value: every line is strict JSON (no bare NaN)
+            lines = result.rejected.to_json(
+                orient="records", lines=True, date_format="iso", default_handler=str
             )
+            data.put(f"new/rejected/date={day.isoformat()}/run={run_id}.jsonl", lines.encode())
+        if not force:
+            _refuse_a_worse_day(settings, data, day, kept=len(result.clean), records=result.records,
+                                rejected=len(result.rejected))  # fmt: skip
         written = write_partition(data, NEW_CLEAN_PREFIX, day, result.clean)
         reasons = Counter(r.split(":")[0] for r in result.rejected.get("reason", []))
         summary.update(
@@ -108,7 +132,7 @@ def run_fetch(
             clean_key=f"{NEW_CLEAN_PREFIX}/date={day.isoformat()}/flights.parquet",
             clean_bytes=written,
         )
-    except FlightDelayError as exc:
+    except Exception as exc:  # every run summary says how the run ended, whatever ended it
         summary.update(status="failed", error=str(exc), error_type=type(exc).__name__, records=len(records))
         raise
     finally:

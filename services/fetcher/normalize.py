@@ -75,8 +75,41 @@ def _extract(records: list[dict[str, Any]]) -> dict[str, list[Any]]:
     }
 
 
-def normalize(records: list[dict[str, Any]], *, day: str | None = None) -> Normalized:
-    """Records of one or more pages → clean rows (one per operated flight) and rejected rows with a reason."""
+NESTED = ("departure", "arrival", "flight", "airline")
+
+
+def unreadable(record: Any) -> str:
+    """Why a record cannot be read at all ("" when it can): it must be an object of objects."""
+    if not isinstance(record, dict):
+        return f"record: a {type(record).__name__}, not an object"
+    for name in NESTED:
+        if record.get(name) is not None and not isinstance(record[name], dict):
+            return f"{name}: a {type(record[name]).__name__}, not an object"
+    return ""
+
+
+def normalize(records: list[Any], *, day: str | None = None) -> Normalized:
+    """Records of one or more pages → clean rows (one per operated flight) and rejected rows with a reason.
+
+    A record that is not an object of objects is quarantined with its reason and an excerpt; the
+    rest of the day is kept.
+    """
+    reasons = [unreadable(r) for r in records]
+    quarantined = pd.DataFrame(
+        {
+            "reason": [r for r in reasons if r],
+            "record": [str(rec)[:200] for rec, r in zip(records, reasons, strict=True) if r],
+        }
+    )
+    records = [rec for rec, r in zip(records, reasons, strict=True) if not r]
+    result = _normalize(records, day=day)
+    if len(quarantined):
+        result.rejected = pd.concat([result.rejected, quarantined], ignore_index=True)
+        result.records += len(quarantined)
+    return result
+
+
+def _normalize(records: list[dict[str, Any]], *, day: str | None = None) -> Normalized:
     c = _extract(records)
     zones = airport_table()["tz"]
     origin = pd.Series(_upper(c["origin"]), dtype=object)
@@ -99,7 +132,9 @@ def normalize(records: list[dict[str, Any]], *, day: str | None = None) -> Norma
     arr_delay = arr_delay.fillna(_minutes(actual_arr_utc, sched_arr_utc)).where(~no_arrival, np.nan)
     frame = pd.DataFrame(
         {
-            "flight_date": pd.to_datetime(pd.Series(c["flight_date"], dtype=object), errors="coerce"),
+            "flight_date": pd.to_datetime(
+                pd.Series(c["flight_date"], dtype=object), format="%Y-%m-%d", errors="coerce"
+            ),
             "carrier": _upper(c["carrier"]),
             "flight_number": [str(v) if v is not None else None for v in c["flight_number"]],
             "origin": origin,

@@ -29,8 +29,14 @@ from flightdelay import datasets
 
 log = logging.getLogger(__name__)
 
-FAULTS = ("ok", "rate_limit", "server_error", "slow", "malformed", "quota", "error_200", "echo_key")
+FAULTS = (
+    "ok", "rate_limit", "server_error", "slow", "malformed", "quota", "error_200", "echo_key",
+    # a page that parses but does not keep the contract
+    "pagination_null", "total_lots", "record_string", "departure_string", "fake_gzip", "shrink_total",
+    "empty", "garbage",
+)  # fmt: skip
 MAX_LIMIT = 100
+GZIP_CLAIM = b"\x00fake-gzip\x00"
 # Marketing partners that sell seats on the operating carrier's flights (codeshares).
 PARTNERS = {"AA": "BA", "UA": "LH", "DL": "AF", "B6": "EK", "US": "QR", "WN": "SQ"}
 
@@ -181,6 +187,8 @@ class ReplayServer:
 
     def respond(self, path: str, query: dict[str, list[str]]) -> tuple[int, bytes]:
         fault = self._next_fault()
+        if fault == "fake_gzip":
+            return 200, GZIP_CLAIM + b'{"pagination": {}, "data": []}'
         if fault == "slow":
             time.sleep(self.slow_seconds)
         elif fault == "rate_limit":
@@ -222,14 +230,26 @@ class ReplayServer:
                 _error("function_access_restricted", "limit above 100 needs a higher plan.")
             ).encode()
         dep = query.get("dep_iata", [""])[0] or None
-        rows = [r for r in records_for(day) if dep is None or r["departure"]["iata"] == dep]
+        rows: list[Any] = [r for r in records_for(day) if dep is None or r["departure"]["iata"] == dep]
+        if fault == "empty":
+            rows = []
+        elif fault == "garbage":  # every record but one unreadable
+            unreadable = {"flight_date": "not a date", "departure": {}, "arrival": {}}
+            rows = [unreadable] * (len(rows) - 1) + rows[:1]
         page = rows[offset : offset + limit]
-        body = json.dumps(
-            {
-                "pagination": {"limit": limit, "offset": offset, "count": len(page), "total": len(rows)},
-                "data": page,
-            }
-        ).encode()
+        total: Any = len(rows)
+        if fault == "record_string":
+            page = ["this record is a string", *page[1:]]
+        elif fault == "departure_string":
+            page = [{**page[0], "departure": "JFK"}, *page[1:]] if page else page
+        elif fault == "total_lots":
+            total = "lots"
+        elif fault == "shrink_total":
+            total = max(len(page) + offset, total // 2)
+        pagination: Any = {"limit": limit, "offset": offset, "count": len(page), "total": total}
+        if fault == "pagination_null":
+            pagination = None
+        body = json.dumps({"pagination": pagination, "data": page}).encode()
         if fault == "malformed":
             return 200, body[: len(body) // 2]
         return 200, body
@@ -245,6 +265,9 @@ class ReplayServer:
                 status, body = server.respond(parsed.path, parse_qs(parsed.query))
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
+                if body.startswith(GZIP_CLAIM):  # the fake_gzip fault: says gzip, sends plain JSON
+                    body = body[len(GZIP_CLAIM) :]
+                    self.send_header("Content-Encoding", "gzip")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):

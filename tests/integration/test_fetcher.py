@@ -225,3 +225,68 @@ def test_a_provider_error_echoing_the_key_is_masked_everywhere(server: ReplaySer
     stored = [store.get(k).data for k in store.list("new/")]
     assert any(k.startswith("new/raw/") for k in store.list("new/")), "the page is still kept, masked"
     assert all(KEY.encode() not in data for data in stored)
+
+
+# --- a page that parses but breaks the contract: a clear failure or a quarantined record ----------
+
+
+@pytest.mark.parametrize("fault", ["pagination_null", "total_lots", "fake_gzip"])
+def test_a_page_that_breaks_the_contract_fails_cleanly_with_a_status(
+    server: ReplayServer, tmp_path: Path, fault: str
+) -> None:
+    store = LocalStore(tmp_path)
+    server.add_faults(*[fault] * 3)  # every attempt of the first page
+    with pytest.raises(FetchError, match="gave up after 3 attempt"):
+        run_fetch(settings_for(server), store, DAY, ["LGA"])
+    (run,) = [json.loads(store.get(k).data) for k in store.list("new/runs/")]
+    assert run["status"] == "failed"
+    assert not store.exists(partition_key("new/clean", DAY))
+
+
+@pytest.mark.parametrize("fault", ["record_string", "departure_string"])
+def test_an_unreadable_record_is_quarantined_and_the_day_kept(
+    server: ReplayServer, tmp_path: Path, fault: str
+) -> None:
+    store = LocalStore(tmp_path)
+    server.add_faults(fault)
+    summary = run_fetch(settings_for(server), store, DAY, ["LGA"])
+    assert summary["status"] == "succeeded"
+    assert summary["rejected"] >= 1
+    assert summary["kept"] > 200
+    (rejected_key,) = store.list("new/rejected/")
+    lines = [json.loads(line) for line in store.get(rejected_key).data.splitlines()]
+    assert any("record" in line["reason"] or "departure" in line["reason"] for line in lines)
+
+
+def test_a_total_that_shrinks_mid_run_fails_instead_of_keeping_part_of_the_day(
+    server: ReplayServer, tmp_path: Path
+) -> None:
+    store = LocalStore(tmp_path)
+    server.add_faults("ok", "shrink_total")
+    with pytest.raises(FetchError, match=r"pagination\.total shrank"):
+        run_fetch(settings_for(server), store, DAY, ["LGA"])
+    assert not store.exists(partition_key("new/clean", DAY))
+
+
+@pytest.mark.parametrize("fault", ["empty", "garbage"])
+def test_a_good_partition_is_not_replaced_by_an_empty_or_mostly_rejected_day(
+    server: ReplayServer, tmp_path: Path, fault: str
+) -> None:
+    store = LocalStore(tmp_path)
+    good = run_fetch(settings_for(server), store, DAY, ["LGA"])
+    server.add_faults(*[fault] * 10)
+    with pytest.raises(FetchError, match="--force"):
+        run_fetch(settings_for(server), store, DAY, ["LGA"])
+    assert len(clean_rows(store)) == good["kept"]
+    server.add_faults(*[fault] * 10)
+    forced = run_fetch(settings_for(server), store, DAY, ["LGA"], force=True)
+    assert len(clean_rows(store)) == forced["kept"] < good["kept"]
+
+
+def test_rejected_record_lines_are_strict_json(server: ReplayServer, tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    server.add_faults("departure_string")
+    run_fetch(settings_for(server), store, DAY, ["LGA"])
+    (rejected_key,) = store.list("new/rejected/")
+    for line in store.get(rejected_key).data.decode().splitlines():
+        json.loads(line, parse_constant=lambda name: pytest.fail(f"bare {name} in a rejected line"))
