@@ -9,6 +9,7 @@
      │    ├── VersionNotFound           no such staged or promoted version
      │    ├── CorruptRecord             a manifest, decision or latest.txt cannot be read
      │    ├── ModelIntegrityError       artifact checksum/size/schema does not match, or it cannot be loaded
+     │    ├── AlreadyLive               the version to promote is live already (another promoter won)
      │    └── PromotionConflict         latest.txt changed under a promoter; nothing was switched
      ├── DataError                      data does not fit the normalized schema or is unusable
      │    └── SchemaValidationError     named rows and fields fail validation
@@ -81,6 +82,12 @@ class ModelIntegrityError(RegistryError):
         super().__init__(f"model {version}: {reason}")
         self.version = version
         self.reason = reason
+
+
+class AlreadyLive(RegistryError):
+    def __init__(self, version: str) -> None:
+        super().__init__(f"model {version} is already live")
+        self.version = version
 
 
 class PromotionConflict(RegistryError):

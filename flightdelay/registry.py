@@ -24,6 +24,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from flightdelay.errors import (
+    AlreadyLive,
     CorruptRecord,
     ModelIntegrityError,
     ObjectNotFound,
@@ -330,7 +331,7 @@ class Registry:
         expected, etag = self._raw_pointer()
         previous = _version_or_none(expected)
         if previous == version:
-            raise RegistryError(f"model {version} is already live")
+            raise AlreadyLive(version)
         self._ensure_in_prod(version)
         self._switch(version, expected, etag)
         return self.record(

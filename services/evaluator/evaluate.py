@@ -25,7 +25,13 @@ import pandas as pd
 from flightdelay import schema
 from flightdelay.config import Settings
 from flightdelay.datasets import NEW_CLEAN_PREFIX
-from flightdelay.errors import CorruptRecord, ModelIntegrityError, PromotionConflict, RegistryError
+from flightdelay.errors import (
+    AlreadyLive,
+    CorruptRecord,
+    ModelIntegrityError,
+    PromotionConflict,
+    RegistryError,
+)
 from flightdelay.features import feature_schema
 from flightdelay.metrics import paired_bootstrap_auc_difference, scores
 from flightdelay.partitions import read_partitions
@@ -210,40 +216,30 @@ def _act(
         y=y,
         scores=scores,
     )
-    registry.store.put(report_key, html.encode(), if_absent=True)
-    if verdict == "promoted":
-        try:
+    try:
+        if verdict == "promoted":
             decision = registry.promote(
                 version, reason=reason, source="evaluator", details=details, report_key=report_key, now=now
             )
-        except PromotionConflict as exc:
-            failed = registry.record(
+        else:
+            decision = registry.record(
                 registry.new_decision(
-                    "failed",
+                    cast(Verdict, verdict),
                     version,
-                    f"promotion lost a race: {exc}",
+                    reason,
                     source="evaluator",
                     previous=details.get("live"),
-                    live_after=registry.live_version(),
+                    live_after=details.get("live"),
                     details=details,
                     report_key=report_key,
                     created_at=now,
                 )
             )
-            return Outcome("failed", str(exc), version, failed, details)
-    else:
-        decision = registry.record(
-            registry.new_decision(
-                cast(Verdict, verdict),
-                version,
-                reason,
-                source="evaluator",
-                previous=details.get("live"),
-                live_after=details.get("live"),
-                details=details,
-                report_key=report_key,
-                created_at=now,
-            )
-        )
+    except (PromotionConflict, AlreadyLive) as exc:
+        # Another promoter won and recorded its decision: this run leaves nothing behind.
+        log.warning("promotion lost a race", extra={"candidate": version, "error": str(exc)})
+        return Outcome("failed", f"promotion lost a race: {exc}", version, None, details)
+    # The report goes in after the decision that names it, so a lost race leaves no orphan report.
+    registry.store.put(report_key, html.encode(), if_absent=True)
     log.info("evaluation", extra={"verdict": verdict, "candidate": version, "reason": reason})
     return Outcome(verdict, reason, version, decision, details)

@@ -165,8 +165,24 @@ def test_two_evaluators_promoting_at_once_switch_latest_exactly_once(
     loser = next(o for o in outcomes if o.verdict == "failed")
     assert registry.live_version() == winner.candidate
     assert "latest.txt changed" in loser.reason
-    switches = [d for d in registry.decisions() if d.verdict == "promoted"]
-    assert len(switches) == 2  # the setup promotion and exactly one of the racers
+    assert loser.decision is None  # the loser leaves nothing behind: no decision, no report
+    assert [d.verdict for d in registry.decisions()] == ["promoted", "promoted"]  # the setup and the winner
+    assert len([k for k in data.list("decisions/") if k.endswith(".html")]) == 1
+
+
+def test_an_evaluator_that_finds_its_candidate_already_live_exits_with_the_conflict_and_leaves_nothing(
+    data: ObjectStore, good_model: Any
+) -> None:
+    registry = Registry(data)
+    m = stage_model(registry, good_model, now=at(0))
+    first = evaluate(settings(), data, registry, candidate=m.version, end=END)
+    assert first.verdict == "promoted"
+    before = data.list("decisions/")
+    second = evaluate(settings(), data, Registry(data), candidate=m.version, end=END)  # it lost the race
+    assert second.verdict == "failed"
+    assert "already live" in second.reason
+    assert second.decision is None
+    assert data.list("decisions/") == before
 
 
 def test_rollback_after_evaluator_promotions(data: ObjectStore, good_model: Any) -> None:
