@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     fetch_max_attempts: int = Field(5, ge=1, le=20)
     fetch_backoff_seconds: float = Field(1.0, ge=0)
     fetch_max_rejected_share: float = Field(0.5, ge=0.0, le=1.0)
+    fetch_page_deadline_seconds: float = Field(60.0, gt=0)
+    fetch_run_deadline_seconds: float = Field(1800.0, gt=0)
 
     # --- training
     train_seed: int = 42

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from urllib.parse import quote
@@ -31,6 +32,7 @@ from flightdelay.errors import FetchError, ProviderAuthError, QuotaExhausted, Re
 
 log = logging.getLogger(__name__)
 MASKED_KEY_MIN_LENGTH = 8  # real Aviation Stack keys have 32 characters
+MAX_RETRY_AFTER_SECONDS = 300.0  # a provider's Retry-After is honoured up to this
 
 AUTH_CODES = {
     "invalid_access_key": "the access key is invalid (check FLIGHTDELAY_AVIATIONSTACK_KEY)",
@@ -45,6 +47,34 @@ AUTH_CODES = {
 
 class TransientError(FetchError):
     """Worth retrying: a timeout, a 5xx, a rate limit or a malformed page."""
+
+    retry_after: float | None = None  # seconds the provider asked for (Retry-After), if it did
+
+
+def _seconds(value: str | None) -> float | None:
+    """A Retry-After header given in seconds (its date form is not used by the provider)."""
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+@dataclass
+class Deadline:
+    """The run's wall-clock limit: checked before every request and every wait."""
+
+    seconds: float
+    started: float = field(default_factory=time.monotonic)
+
+    def check(self, *, before_waiting: float = 0.0) -> None:
+        if time.monotonic() + before_waiting > self.started + self.seconds:
+            raise FetchDeadlineExceeded(
+                f"the run's deadline of {self.seconds:g} s is reached (FETCH_RUN_DEADLINE_SECONDS)"
+            )
+
+
+class FetchDeadlineExceeded(FetchError):
+    """Not retried: the run as a whole is out of time."""
 
 
 @dataclass(frozen=True)
@@ -119,6 +149,8 @@ class AviationStackClient:
         backoff_seconds: float = 1.0,
         budget: Budget | None = None,
         on_page: Callable[[Page], None] | None = None,
+        page_deadline_seconds: float = 60.0,
+        deadline: Deadline | None = None,
     ) -> None:
         self._http = http
         self._url = base_url.rstrip("/") + "/flights"
@@ -128,6 +160,9 @@ class AviationStackClient:
         self.backoff_seconds = backoff_seconds
         self.budget = budget or Budget(limit=10_000)
         self._on_page = on_page
+        self.page_deadline_seconds = page_deadline_seconds
+        self.deadline = deadline or Deadline(seconds=3600.0)
+        self._backoff = wait_exponential(multiplier=backoff_seconds, max=60) + wait_random(0, backoff_seconds)
         self.retries = 0
         self.pages = 0
 
@@ -153,12 +188,21 @@ class AviationStackClient:
             "limit": str(self.page_size),
             "offset": str(offset),
         }
+        where = f"({airport}, offset {offset})"
+        self.deadline.check()
+        page_deadline = time.monotonic() + self.page_deadline_seconds
         try:
-            response = self._http.get(self._url, params=params)
+            with self._http.stream("GET", self._url, params=params) as response:
+                chunks = []
+                for chunk in response.iter_bytes():  # each read has the timeout; the page has a deadline
+                    chunks.append(chunk)
+                    if time.monotonic() > page_deadline:
+                        raise TransientError(
+                            f"the page took longer than {self.page_deadline_seconds:g} s {where}"
+                        )
+                content = b"".join(chunks)
         except httpx.DecodingError:
-            raise TransientError(
-                f"undecodable body: its Content-Encoding is wrong ({airport}, offset {offset})"
-            ) from None
+            raise TransientError(f"undecodable body: its Content-Encoding is wrong {where}") from None
         except httpx.TimeoutException:
             raise TransientError(f"request timed out ({airport}, offset {offset})") from None
         except httpx.TransportError as exc:
@@ -167,10 +211,14 @@ class AviationStackClient:
             ) from None
         # A provider error may repeat the request's key: mask it before the page is kept or read,
         # so no message, run summary or stored page can carry it.
-        body = self._mask(response.content)
+        body = self._mask(content)
         if self._on_page:  # raw first: keep the page as received (key masked), before parsing it
             self._on_page(Page(airport, offset, attempt[0], body))
-        return parse_page(response.status_code, body)
+        try:
+            return parse_page(response.status_code, body)
+        except TransientError as exc:
+            exc.retry_after = _seconds(response.headers.get("retry-after"))
+            raise
 
     def _mask(self, body: bytes) -> bytes:
         key = self._key.get_secret_value()
@@ -180,13 +228,21 @@ class AviationStackClient:
             body = body.replace(form.encode(), b"***")
         return body
 
+    def _wait(self, state: RetryCallState) -> float:
+        """Exponential backoff with jitter, or longer when the provider said how long (Retry-After)."""
+        backoff = self._backoff(state)
+        error = state.outcome.exception() if state.outcome else None
+        asked = getattr(error, "retry_after", None)
+        wait = max(backoff, min(asked, MAX_RETRY_AFTER_SECONDS)) if asked else backoff
+        self.deadline.check(before_waiting=wait)
+        return float(wait)
+
     def page(self, day: date, airport: str, offset: int) -> dict[str, Any]:
         attempt = [0]
         retrying = Retrying(
             retry=retry_if_exception_type(TransientError),
             stop=stop_after_attempt(self.max_attempts),
-            wait=wait_exponential(multiplier=self.backoff_seconds, max=60)
-            + wait_random(0, self.backoff_seconds),
+            wait=self._wait,
             before_sleep=self._log_retry,
             reraise=True,
         )

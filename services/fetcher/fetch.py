@@ -24,7 +24,7 @@ from flightdelay.errors import ConfigError, FetchError
 from flightdelay.logs import register_secret
 from flightdelay.partitions import partition_key, read_partitions, write_partition
 from flightdelay.storage import ObjectStore
-from services.fetcher.client import AviationStackClient, Budget, Page
+from services.fetcher.client import AviationStackClient, Budget, Deadline, Page
 from services.fetcher.normalize import normalize
 
 log = logging.getLogger(__name__)
@@ -99,6 +99,8 @@ def run_fetch(
         backoff_seconds=settings.fetch_backoff_seconds,
         budget=budget,
         on_page=keep_raw,
+        page_deadline_seconds=settings.fetch_page_deadline_seconds,
+        deadline=Deadline(seconds=settings.fetch_run_deadline_seconds),
     )
     records: list[dict[str, Any]] = []
     try:

@@ -33,10 +33,13 @@ FAULTS = (
     "ok", "rate_limit", "server_error", "slow", "malformed", "quota", "error_200", "echo_key",
     # a page that parses but does not keep the contract
     "pagination_null", "total_lots", "record_string", "departure_string", "fake_gzip", "shrink_total",
-    "empty", "garbage",
+    "empty", "garbage", "retry_after", "trickle",
 )  # fmt: skip
 MAX_LIMIT = 100
 GZIP_CLAIM = b"\x00fake-gzip\x00"
+RETRY_AFTER = b"\x00retry-after\x00"
+TRICKLE = b"\x00trickle\x00"
+TRICKLE_SECONDS_PER_BYTE = 0.01
 # Marketing partners that sell seats on the operating carrier's flights (codeshares).
 PARTNERS = {"AA": "BA", "UA": "LH", "DL": "AF", "B6": "EK", "US": "QR", "WN": "SQ"}
 
@@ -189,6 +192,8 @@ class ReplayServer:
         fault = self._next_fault()
         if fault == "fake_gzip":
             return 200, GZIP_CLAIM + b'{"pagination": {}, "data": []}'
+        if fault == "retry_after":  # a rate limit that says how long to wait
+            return 429, RETRY_AFTER + json.dumps(_error("rate_limit_reached", "Too many requests.")).encode()
         if fault == "slow":
             time.sleep(self.slow_seconds)
         elif fault == "rate_limit":
@@ -252,6 +257,8 @@ class ReplayServer:
         body = json.dumps({"pagination": pagination, "data": page}).encode()
         if fault == "malformed":
             return 200, body[: len(body) // 2]
+        if fault == "trickle":  # the whole page, one byte at a time: no single read ever times out
+            return 200, TRICKLE + body
         return 200, body
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
@@ -268,10 +275,20 @@ class ReplayServer:
                 if body.startswith(GZIP_CLAIM):  # the fake_gzip fault: says gzip, sends plain JSON
                     body = body[len(GZIP_CLAIM) :]
                     self.send_header("Content-Encoding", "gzip")
+                if body.startswith(RETRY_AFTER):
+                    body = body[len(RETRY_AFTER) :]
+                    self.send_header("Retry-After", "1")
+                trickle = body.startswith(TRICKLE)
+                body = body[len(TRICKLE) :] if trickle else body
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    self.wfile.write(body)  # a client that timed out has gone: nothing to do
+                    if not trickle:
+                        self.wfile.write(body)  # a client that timed out has gone: nothing to do
+                    for i in range(len(body) if trickle else 0):
+                        self.wfile.write(body[i : i + 1])
+                        self.wfile.flush()
+                        time.sleep(TRICKLE_SECONDS_PER_BYTE)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # the request line holds the access key: never log it

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -290,3 +291,35 @@ def test_rejected_record_lines_are_strict_json(server: ReplayServer, tmp_path: P
     (rejected_key,) = store.list("new/rejected/")
     for line in store.get(rejected_key).data.decode().splitlines():
         json.loads(line, parse_constant=lambda name: pytest.fail(f"bare {name} in a rejected line"))
+
+
+def test_retry_after_is_honoured(server: ReplayServer, tmp_path: Path) -> None:
+    server.add_faults("retry_after")
+    started = time.monotonic()
+    summary = run_fetch(settings_for(server), LocalStore(tmp_path), DAY, ["LGA"])
+    assert summary["status"] == "succeeded"
+    assert summary["retries"] == 1
+    assert time.monotonic() - started >= 1.0  # the provider asked for 1 s; the backoff alone is 0.01 s
+
+
+def test_a_page_trickled_byte_by_byte_is_cut_at_its_deadline(server: ReplayServer, tmp_path: Path) -> None:
+    server.add_faults("trickle", "trickle")
+    started = time.monotonic()
+    summary = run_fetch(
+        settings_for(server, fetch_page_deadline_seconds=1.0, fetch_max_attempts=3),
+        LocalStore(tmp_path),
+        DAY,
+        ["LGA"],
+    )
+    assert summary["status"] == "succeeded"
+    assert summary["retries"] == 2
+    assert time.monotonic() - started < 6  # two 1-second deadlines, not the whole trickle (minutes)
+
+
+def test_a_run_stops_at_its_deadline(server: ReplayServer, tmp_path: Path) -> None:
+    server.add_faults(*["trickle"] * 20)
+    started = time.monotonic()
+    limits = {"fetch_page_deadline_seconds": 1.0, "fetch_run_deadline_seconds": 2.5, "fetch_max_attempts": 10}
+    with pytest.raises(FetchError, match="deadline"):
+        run_fetch(settings_for(server, **limits), LocalStore(tmp_path), DAY, ["LGA"])
+    assert time.monotonic() - started < 6
