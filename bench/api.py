@@ -9,7 +9,6 @@ the ceiling's rate (wrk's Lua `delay` paces each connection), and the latency of
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import shutil
@@ -26,7 +25,7 @@ import joblib
 
 from flightdelay import datasets, schema
 from flightdelay.features import feature_schema
-from flightdelay.registry import DataWindow, ModelMetadata, Registry
+from flightdelay.registry import DataWindow, ModelMetadata, Registry, dumps
 from flightdelay.storage import LocalStore
 from training.models import random_forest
 
@@ -117,8 +116,6 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         joblib.dump(model, root / "rf.joblib")
-        buffer = io.BytesIO()
-        joblib.dump(model, buffer)
         registry = Registry(LocalStore(root / "models"))
         meta = ModelMetadata(
             model_type="random_forest",
@@ -131,7 +128,7 @@ def main() -> None:
                 base_rate=0.24,
             ),
         )
-        registry.promote(registry.stage(buffer.getvalue(), meta).version, reason="bench")
+        registry.promote(registry.stage(dumps(model), meta).version, reason="bench")
         single = root / "single.lua"
         single.write_text(
             f"wrk.method = 'POST'\nwrk.headers['Content-Type'] = 'application/json'\nwrk.body = '{FLIGHT}'\n"

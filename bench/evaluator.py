@@ -3,33 +3,28 @@ live model, 1,000 paired bootstrap resamples and the HTML report included."""
 
 from __future__ import annotations
 
-import io
 import tempfile
 import time
 from datetime import UTC, date, datetime
-
-import joblib
 
 from flightdelay import datasets, schema
 from flightdelay.config import get_settings
 from flightdelay.features import feature_schema
 from flightdelay.partitions import write_partition
-from flightdelay.registry import DataWindow, ModelMetadata, Registry
+from flightdelay.registry import DataWindow, ModelMetadata, Registry, dumps
 from flightdelay.storage import LocalStore
 from services.evaluator.evaluate import evaluate
 from training.models import hist_gradient_boosting, logistic_regression
 
 
 def _stage(registry: Registry, model: object, name: str, minute: int) -> str:
-    buffer = io.BytesIO()
-    joblib.dump(model, buffer)
     meta = ModelMetadata(
         model_type=name,
         feature_schema=feature_schema(),
         threshold=0.3,
         training_data=DataWindow(start=date(2013, 1, 1), end=date(2013, 11, 30), rows=1, base_rate=0.2),
     )
-    return registry.stage(buffer.getvalue(), meta, now=datetime(2026, 1, 1, 0, minute, tzinfo=UTC)).version
+    return registry.stage(dumps(model), meta, now=datetime(2026, 1, 1, 0, minute, tzinfo=UTC)).version
 
 
 def main() -> None:

@@ -115,10 +115,11 @@ class FlightFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # 
         per_slot = slots.groupby(["origin", "weekday", "hour"]).size()
         n_days = slots.groupby(["origin", "weekday"])["day"].nunique()
         rate = per_slot / n_days.reindex(per_slot.index.droplevel(2)).to_numpy()
-        self.congestion_: dict[tuple[str, int, int], float] = {
-            (str(o), int(w), int(h)): float(v) for (o, w, h), v in rate.items()
+        # Keys are "origin|weekday|hour" strings: skops saves str-keyed tables only.
+        self.congestion_: dict[str, float] = {
+            _slot(str(o), int(w), int(h)): float(v) for (o, w, h), v in rate.items()
         }
-        self.known_origins_ = sorted({key[0] for key in self.congestion_})
+        self.known_origins_ = sorted({key.split("|")[0] for key in self.congestion_})
         self.n_features_in_ = len(INPUT_COLUMNS)
         return self
 
@@ -172,7 +173,7 @@ class FlightFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # 
         hours = dep_minutes // 60
         out[:, FEATURES.index("origin_hour_departures")] = np.fromiter(
             (
-                table.get((o, int(w), int(h)), 0.0) if o in known and h == h else np.nan
+                table.get(_slot(o, int(w), int(h)), 0.0) if o in known and h == h else np.nan
                 for o, w, h in zip(origin, weekday, hours, strict=True)
             ),
             dtype=float,
@@ -182,6 +183,10 @@ class FlightFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # 
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         return np.array(FEATURES, dtype=object)
+
+
+def _slot(origin: str, weekday: int, hour: int) -> str:
+    return f"{origin}|{weekday}|{hour}"
 
 
 def _routes(origin: np.ndarray, dest: np.ndarray) -> np.ndarray:

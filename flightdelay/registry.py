@@ -1,8 +1,8 @@
 """The model registry, laid out in the MODELS store as::
 
-    staging/<version>/model.joblib + manifest.json   trained, pending evaluation (create-only)
-    prod/<version>/model.joblib + manifest.json      promoted at least once (create-only)
-    latest.txt                                       "prod/<version>/model.joblib": the live model
+    staging/<version>/model.skops + manifest.json    trained, pending evaluation (create-only)
+    prod/<version>/model.skops + manifest.json       promoted at least once (create-only)
+    latest.txt                                       "prod/<version>/model.skops": the live model
     decisions/<time>-<version>.json (+ .html)        append-only record of every verdict
 
 Promotion and rollback only ever rewrite ``latest.txt``, with a conditional write against the
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import json
 import logging
 import platform
@@ -38,7 +37,17 @@ from flightdelay.storage import ObjectStore
 log = logging.getLogger(__name__)
 
 LATEST_KEY = "latest.txt"
-ARTIFACT_NAME = "model.joblib"
+ARTIFACT_NAME = "model.skops"
+# Types a model file may hold beyond skops' defaults (builtins, numpy, scikit-learn estimators):
+# nothing else is ever loaded, so a file from a bucket cannot run code (a pickle could).
+TRUSTED_TYPES = (
+    "flightdelay.features.FlightFeatures",
+    "numpy.dtype",
+    "sklearn.tree._tree.Tree",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "functools.partial",  # of the function below only: skops checks the partial's function too
+    "sklearn.utils.validation.check_array",
+)
 MANIFEST_NAME = "manifest.json"
 Stage = Literal["staging", "prod"]
 Verdict = Literal["promoted", "rejected", "no_decision", "rolled_back", "failed"]
@@ -100,25 +109,50 @@ class Decision(BaseModel):
 
 
 class ModelArtifact:
-    """A verified artifact and its manifest; ``load()`` unpickles it."""
+    """A verified artifact and its manifest; ``load()`` rebuilds the model from its skops file."""
 
-    def __init__(self, manifest: Manifest, data: bytes) -> None:
+    def __init__(
+        self, manifest: Manifest, data: bytes, *, trusted_types: tuple[str, ...] = TRUSTED_TYPES
+    ) -> None:
         self.manifest = manifest
         self.data = data
+        self.trusted_types = trusted_types
 
     @property
     def version(self) -> str:
         return self.manifest.version
 
     def load(self) -> Any:
-        import joblib
+        import skops.io
 
+        if not self.data.startswith(b"PK"):  # a skops file is a zip archive; a pickle is not
+            raise ModelIntegrityError(
+                self.version,
+                reason="not a skops file (pickle/joblib artifacts are refused: loading one runs code)",
+            )
         try:
-            return joblib.load(io.BytesIO(self.data))
+            untrusted = [
+                t for t in skops.io.get_untrusted_types(data=self.data) if t not in self.trusted_types
+            ]
+            if untrusted:
+                raise ModelIntegrityError(
+                    self.version, reason=f"refused: it holds untrusted types {untrusted[:3]}"
+                )
+            return skops.io.loads(self.data, trusted=list(self.trusted_types))
+        except ModelIntegrityError:
+            raise
         except Exception as exc:  # whatever the bytes hold, a failure to load is this model's fault
             raise ModelIntegrityError(
                 self.version, reason=f"cannot be loaded ({type(exc).__name__}: {str(exc)[:120]})"
             ) from None
+
+
+def dumps(model: Any) -> bytes:
+    """A model as the bytes of a skops file (what ``ModelArtifact.load`` reads back)."""
+    import skops.io
+
+    data: bytes = skops.io.dumps(model)
+    return data
 
 
 def sha256_hex(data: bytes) -> str:
@@ -131,7 +165,7 @@ def make_version(sha256: str, now: datetime) -> str:
 
 
 def version_of_pointer(pointer: str) -> str:
-    """``prod/<version>/model.joblib`` → ``<version>``."""
+    """``prod/<version>/model.skops`` → ``<version>``."""
     parts = pointer.strip().split("/")
     if len(parts) != 3 or parts[0] != "prod" or parts[2] != ARTIFACT_NAME or not parts[1]:
         raise CorruptRecord(LATEST_KEY, reason=f"unexpected value {pointer.strip()[:80]!r}" + REPAIR)
@@ -155,8 +189,9 @@ def _parse(model: type[T], key: str, data: bytes) -> T:
 class Registry:
     """Staging, promotion, rollback and decisions over one MODELS store."""
 
-    def __init__(self, store: ObjectStore) -> None:
+    def __init__(self, store: ObjectStore, *, extra_trusted_types: tuple[str, ...] = ()) -> None:
         self.store = store
+        self.trusted_types = TRUSTED_TYPES + extra_trusted_types  # extra: tests' own model types
 
     # --- reading -----------------------------------------------------------------------------
     def _manifests(self, stage: Stage) -> list[Manifest]:
@@ -197,7 +232,7 @@ class Registry:
         except ObjectNotFound:
             raise ModelIntegrityError(version, reason=f"artifact missing from {stage}/") from None
         verify(manifest, data, expected_features=expected_features)
-        return ModelArtifact(manifest, data)
+        return ModelArtifact(manifest, data, trusted_types=self.trusted_types)
 
     def pointer(self) -> tuple[str | None, str | None]:
         """What ``latest.txt`` says and its ETag; (None, None) when nothing is live."""

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import joblib
-
-from flightdelay.registry import DataWindow, FeatureColumn, Manifest, ModelMetadata, Registry
+from flightdelay.registry import DataWindow, FeatureColumn, Manifest, ModelMetadata, Registry, dumps
 
 BASE_TIME = datetime(2026, 11, 22, 10, 15, tzinfo=UTC)
 
 
+# The test's own model type (NoisyModel below) is trusted by the registries the tests build for it.
+TEST_TYPES = ("tests.factories.NoisyModel",)
+
+
 def artifact_bytes(payload: Any = None) -> bytes:
-    buffer = io.BytesIO()
-    joblib.dump(payload if payload is not None else {"weights": [1, 2, 3]}, buffer)
-    return buffer.getvalue()
+    return dumps(payload if payload is not None else {"weights": [1, 2, 3]})
 
 
 def metadata(**overrides: Any) -> ModelMetadata:

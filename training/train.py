@@ -7,7 +7,6 @@ window (training/ [+ new/clean/]) ──▶ labelled rows ──▶ train | vali
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import os
@@ -18,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-import joblib
 import numpy as np
 import pandas as pd
 import sklearn
@@ -29,7 +27,7 @@ from flightdelay.errors import DataError
 from flightdelay.features import feature_schema
 from flightdelay.metrics import best_f1_threshold, scores
 from flightdelay.partitions import read_partitions
-from flightdelay.registry import DataWindow, Manifest, ModelMetadata, Registry
+from flightdelay.registry import DataWindow, Manifest, ModelMetadata, Registry, dumps
 from flightdelay.storage import ObjectStore
 from training.models import CANDIDATES
 
@@ -147,8 +145,6 @@ def train(
     winner = max(results, key=lambda n: results[n]["roc_auc"])
     say(f"winner: {winner}; refitting on all {len(labelled):,} rows")
     final = CANDIDATES[winner](seed).fit(labelled, schema.target(labelled))
-    buffer = io.BytesIO()
-    joblib.dump(final, buffer, compress=3)
 
     metadata = ModelMetadata(
         model_type=winner,
@@ -167,7 +163,7 @@ def train(
         sklearn_version=sklearn.__version__,
         git_commit=git_commit(),
     )
-    manifest = registry.stage(buffer.getvalue(), metadata)
+    manifest = registry.stage(dumps(final), metadata)
     summary: dict[str, Any] = {
         "stage": "train",
         "version": manifest.version,

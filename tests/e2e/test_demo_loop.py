@@ -41,7 +41,7 @@ def test_the_demo_loop_end_to_end(tmp_path: Path) -> None:
         "after_rollback": result.first,
     }
     models = LocalStore(tmp_path / "models")
-    assert models.get("latest.txt").data.decode() == f"prod/{result.first}/model.joblib"
+    assert models.get("latest.txt").data.decode() == f"prod/{result.first}/model.skops"
     verdicts = [(d.verdict, d.version) for d in Registry(models).decisions()]
     assert verdicts == [
         ("rolled_back", result.first),

@@ -246,11 +246,11 @@ def test_a_corrupt_artifact_keeps_the_old_model_serving(
     server, old = live_api
     bad = stage_model(registry, models["lr"], now=BASE_TIME + timedelta(minutes=7))
     registry.promote(bad.version, reason="about to be corrupted")  # copies to prod, verified
-    registry.store.put(f"prod/{bad.version}/model.joblib", b"corrupt bytes")
+    registry.store.put(f"prod/{bad.version}/model.skops", b"corrupt bytes")
     # A poll may already have loaded the good copy in between: point latest.txt away and back.
     registry.rollback(to=old)
     time.sleep(3 * POLL)
-    registry.store.put("latest.txt", f"prod/{bad.version}/model.joblib".encode())
+    registry.store.put("latest.txt", f"prod/{bad.version}/model.skops".encode())
     deadline = time.monotonic() + 10 * POLL + 5
     while True:
         model = httpx.get(f"{server.url}/model").json()

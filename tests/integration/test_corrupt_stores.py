@@ -20,7 +20,7 @@ from flightdelay import datasets, schema
 from flightdelay.config import get_settings
 from flightdelay.errors import CorruptRecord, ModelIntegrityError
 from flightdelay.features import feature_schema
-from flightdelay.registry import LATEST_KEY, Registry
+from flightdelay.registry import LATEST_KEY, Registry, dumps
 from flightdelay.storage import LocalStore, ObjectStore
 from services.api.app import create_app
 from services.api.server import RunningServer
@@ -80,7 +80,7 @@ def test_an_artifact_that_matches_its_checksum_but_does_not_load_is_an_integrity
     store: ObjectStore,
 ) -> None:
     registry = Registry(store)
-    m = registry.stage(b"these bytes are no model at all", metadata(), now=BASE_TIME)
+    m = registry.stage(b"PK\x03\x04 a zip header and then nothing", metadata(), now=BASE_TIME)
     with pytest.raises(ModelIntegrityError, match=rf"{m.version}: cannot be loaded"):
         registry.artifact(m.version).load()
 
@@ -99,7 +99,7 @@ def bad_prod_manifest(registry: Registry, version: str) -> None:
 
 
 def unloadable_model(registry: Registry, version: str) -> None:
-    data = b"valid checksum, not a model"
+    data = b"PK\x03\x04 valid checksum, not a model"
     m = registry.stage(data, metadata(feature_schema=feature_schema()), now=BASE_TIME.replace(minute=59))
     registry.promote(m.version, reason="a model that will not load")
 
@@ -211,7 +211,7 @@ def test_a_corrupt_live_model_is_named_in_the_reason_not_called_absent(week: Loc
     registry = Registry(week)
     live = stage_model(registry, model, now=BASE_TIME)
     registry.promote(live.version, reason="first")
-    week.put(f"prod/{live.version}/model.joblib", b"bit rot")
+    week.put(f"prod/{live.version}/model.skops", b"bit rot")
     candidate = stage_model(registry, model, now=BASE_TIME.replace(minute=40), threshold=0.31)
     outcome = evaluate(get_settings(eval_min_roc_auc=0.5), week, registry, end=date(2013, 12, 7))
     assert outcome.candidate == candidate.version
@@ -219,3 +219,33 @@ def test_a_corrupt_live_model_is_named_in_the_reason_not_called_absent(week: Loc
     assert "no model is live" not in outcome.reason
     assert f"the live model cannot be used (model {live.version}: size" in outcome.reason
     assert json.loads(week.get(f"decisions/{outcome.decision.id}.json").data)["details"]["live_unusable"]
+
+
+class _Exploit:
+    """What a malicious pickle does on load: run a command (here, create a file)."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Path.touch, (self.marker,))
+
+
+def test_a_pickle_whose_manifest_matches_is_refused_and_runs_nothing(
+    store: ObjectStore, tmp_path: Path
+) -> None:
+    import pickle
+
+    marker = tmp_path / "pwned"
+    registry = Registry(store)
+    m = registry.stage(pickle.dumps(_Exploit(marker)), metadata(), now=BASE_TIME)  # checksum matches
+    with pytest.raises(ModelIntegrityError, match="not a skops file"):
+        registry.artifact(m.version).load()
+    assert not marker.exists()
+
+
+def test_a_skops_file_with_an_untrusted_type_is_refused(store: ObjectStore) -> None:
+    registry = Registry(store)
+    m = registry.stage(dumps(_Exploit(Path("unused"))), metadata(), now=BASE_TIME)
+    with pytest.raises(ModelIntegrityError, match="untrusted types"):
+        registry.artifact(m.version).load()

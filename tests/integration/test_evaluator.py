@@ -18,7 +18,7 @@ from flightdelay.metrics import paired_bootstrap_auc_difference, scores
 from flightdelay.registry import Registry
 from flightdelay.storage import LocalStore, ObjectStore
 from services.evaluator.evaluate import evaluate
-from tests.factories import BASE_TIME, NoisyModel, stage_model, write_days
+from tests.factories import BASE_TIME, TEST_TYPES, NoisyModel, stage_model, write_days
 from training.models import hist_gradient_boosting
 
 END = date(2013, 12, 7)
@@ -52,15 +52,21 @@ def at(minutes: int) -> Any:
 
 
 def run(data: ObjectStore, **kwargs: Any) -> Any:
-    return evaluate(kwargs.pop("settings", None) or settings(), data, Registry(data), end=END, **kwargs)
+    return evaluate(
+        kwargs.pop("settings", None) or settings(),
+        data,
+        Registry(data, extra_trusted_types=TEST_TYPES),
+        end=END,
+        **kwargs,
+    )
 
 
 def test_first_candidate_is_promoted_when_nothing_is_live(data: ObjectStore, good_model: Any) -> None:
-    m = stage_model(Registry(data), good_model, now=at(0))
+    m = stage_model(Registry(data, extra_trusted_types=TEST_TYPES), good_model, now=at(0))
     outcome = run(data)
     assert outcome.verdict == "promoted"
     assert "no model is live" in outcome.reason
-    assert data.get("latest.txt").data.decode() == f"prod/{m.version}/model.joblib"
+    assert data.get("latest.txt").data.decode() == f"prod/{m.version}/model.skops"
     assert outcome.details["window"]["rows"] > 5000
     report = data.get(outcome.decision.report_key).data.decode()
     assert "PROMOTED" in report
@@ -68,7 +74,7 @@ def test_first_candidate_is_promoted_when_nothing_is_live(data: ObjectStore, goo
 
 
 def test_a_better_candidate_is_promoted(data: ObjectStore, good_model: Any) -> None:
-    registry = Registry(data)
+    registry = Registry(data, extra_trusted_types=TEST_TYPES)
     weak = stage_model(registry, NoisyModel(good_model, 0.7), now=at(0))
     registry.promote(weak.version, reason="setup")
     strong = stage_model(registry, good_model, now=at(1))
@@ -79,7 +85,7 @@ def test_a_better_candidate_is_promoted(data: ObjectStore, good_model: Any) -> N
 
 
 def test_a_worse_candidate_is_rejected_and_live_is_unchanged(data: ObjectStore, good_model: Any) -> None:
-    registry = Registry(data)
+    registry = Registry(data, extra_trusted_types=TEST_TYPES)
     strong = stage_model(registry, good_model, now=at(0))
     registry.promote(strong.version, reason="setup")
     before = data.get("latest.txt").etag
@@ -93,7 +99,7 @@ def test_a_worse_candidate_is_rejected_and_live_is_unchanged(data: ObjectStore, 
 
 
 def test_an_equal_candidate_is_promoted_as_the_policy_says(data: ObjectStore, good_model: Any) -> None:
-    registry = Registry(data)
+    registry = Registry(data, extra_trusted_types=TEST_TYPES)
     first = stage_model(registry, good_model, now=at(0))
     registry.promote(first.version, reason="setup")
     twin = stage_model(registry, good_model, now=at(1))  # the same bytes, a later version
@@ -105,7 +111,7 @@ def test_an_equal_candidate_is_promoted_as_the_policy_says(data: ObjectStore, go
 
 
 def test_too_little_data_gives_no_decision_and_changes_nothing(data: ObjectStore, good_model: Any) -> None:
-    registry = Registry(data)
+    registry = Registry(data, extra_trusted_types=TEST_TYPES)
     m = stage_model(registry, good_model, now=at(0))
     outcome = run(data, settings=settings(eval_min_rows=100_000))
     assert outcome.verdict == "no_decision"
@@ -115,16 +121,16 @@ def test_too_little_data_gives_no_decision_and_changes_nothing(data: ObjectStore
 
 
 def test_a_candidate_below_the_bar_is_rejected(data: ObjectStore, good_model: Any) -> None:
-    stage_model(Registry(data), good_model, now=at(0))
+    stage_model(Registry(data, extra_trusted_types=TEST_TYPES), good_model, now=at(0))
     outcome = run(data, settings=settings(eval_min_roc_auc=0.95))
     assert outcome.verdict == "rejected"
     assert "below the bar 0.95" in outcome.reason
 
 
 def test_a_tampered_candidate_is_rejected(data: ObjectStore, good_model: Any) -> None:
-    registry = Registry(data)
+    registry = Registry(data, extra_trusted_types=TEST_TYPES)
     m = stage_model(registry, good_model, now=at(0))
-    data.put(f"staging/{m.version}/model.joblib", b"tampered" * 100)
+    data.put(f"staging/{m.version}/model.skops", b"tampered" * 100)
     outcome = run(data)
     assert outcome.verdict == "rejected"
     assert "failed verification" in outcome.reason
@@ -132,7 +138,7 @@ def test_a_tampered_candidate_is_rejected(data: ObjectStore, good_model: Any) ->
 
 
 def test_nothing_to_evaluate_when_every_candidate_has_a_verdict(data: ObjectStore, good_model: Any) -> None:
-    stage_model(Registry(data), good_model, now=at(0))
+    stage_model(Registry(data, extra_trusted_types=TEST_TYPES), good_model, now=at(0))
     assert run(data).verdict == "promoted"
     assert run(data).verdict == "nothing_to_evaluate"
 
@@ -140,7 +146,7 @@ def test_nothing_to_evaluate_when_every_candidate_has_a_verdict(data: ObjectStor
 def test_two_evaluators_promoting_at_once_switch_latest_exactly_once(
     data: ObjectStore, good_model: Any
 ) -> None:
-    registry = Registry(data)
+    registry = Registry(data, extra_trusted_types=TEST_TYPES)
     base = stage_model(registry, NoisyModel(good_model, 0.7), now=at(0))
     registry.promote(base.version, reason="setup")
     a = stage_model(registry, good_model, now=at(1))
@@ -148,7 +154,7 @@ def test_two_evaluators_promoting_at_once_switch_latest_exactly_once(
     barrier = threading.Barrier(2)
 
     def evaluator(version: str) -> Any:
-        mine = Registry(data)
+        mine = Registry(data, extra_trusted_types=TEST_TYPES)
         original = mine._switch
 
         def switch_after_both_decided(*args: Any) -> None:
@@ -173,12 +179,14 @@ def test_two_evaluators_promoting_at_once_switch_latest_exactly_once(
 def test_an_evaluator_that_finds_its_candidate_already_live_exits_with_the_conflict_and_leaves_nothing(
     data: ObjectStore, good_model: Any
 ) -> None:
-    registry = Registry(data)
+    registry = Registry(data, extra_trusted_types=TEST_TYPES)
     m = stage_model(registry, good_model, now=at(0))
     first = evaluate(settings(), data, registry, candidate=m.version, end=END)
     assert first.verdict == "promoted"
     before = data.list("decisions/")
-    second = evaluate(settings(), data, Registry(data), candidate=m.version, end=END)  # it lost the race
+    second = evaluate(
+        settings(), data, Registry(data, extra_trusted_types=TEST_TYPES), candidate=m.version, end=END
+    )  # it lost the race
     assert second.verdict == "failed"
     assert "already live" in second.reason
     assert second.decision is None
@@ -186,7 +194,7 @@ def test_an_evaluator_that_finds_its_candidate_already_live_exits_with_the_confl
 
 
 def test_rollback_after_evaluator_promotions(data: ObjectStore, good_model: Any) -> None:
-    registry = Registry(data)
+    registry = Registry(data, extra_trusted_types=TEST_TYPES)
     a = stage_model(registry, NoisyModel(good_model, 0.3), now=at(0))
     assert run(data).verdict == "promoted"
     b = stage_model(registry, good_model, now=at(1))

@@ -28,7 +28,7 @@ def test_stage_writes_artifact_and_manifest_with_checksum(registry: Registry) ->
     manifest = registry.stage(data, metadata(), now=BASE_TIME)
     assert manifest.version.startswith("20261122T101500Z-")
     assert manifest.size_bytes == len(data)
-    assert registry.store.get(f"staging/{manifest.version}/model.joblib").data == data
+    assert registry.store.get(f"staging/{manifest.version}/model.skops").data == data
     assert registry.manifest(manifest.version).sha256 == manifest.sha256
 
 
@@ -39,8 +39,9 @@ def test_version_ids_sort_by_time() -> None:
 
 
 def test_staging_identical_bytes_twice_in_one_second_returns_the_same_version(registry: Registry) -> None:
-    first = registry.stage(artifact_bytes(), metadata(), now=BASE_TIME)
-    again = registry.stage(artifact_bytes(), metadata(), now=BASE_TIME)
+    data = artifact_bytes()
+    first = registry.stage(data, metadata(), now=BASE_TIME)
+    again = registry.stage(data, metadata(), now=BASE_TIME)
     assert again.version == first.version
     assert len(registry.staged()) == 1
 
@@ -60,7 +61,7 @@ def test_first_promotion_copies_to_prod_and_writes_latest(registry: Registry) ->
     decision = registry.promote(m.version, reason="first model")
     assert decision.verdict == "promoted"
     assert decision.previous is None
-    assert registry.store.get(LATEST_KEY).data == f"prod/{m.version}/model.joblib".encode()
+    assert registry.store.get(LATEST_KEY).data == f"prod/{m.version}/model.skops".encode()
     live = registry.live()
     assert live is not None
     assert live.version == m.version
@@ -93,17 +94,17 @@ def test_promoting_the_live_version_again_is_refused(registry: Registry) -> None
 def test_tampered_staged_artifact_is_refused_and_nothing_switches(registry: Registry) -> None:
     a, b = staged(registry, 2)
     registry.promote(a.version, reason="first")
-    registry.store.put(f"staging/{b.version}/model.joblib", artifact_bytes({"evil": True}))
+    registry.store.put(f"staging/{b.version}/model.skops", artifact_bytes({"evil": True}))
     with pytest.raises(ModelIntegrityError, match=b.version):
         registry.promote(b.version, reason="tampered")
     assert registry.live_version() == a.version
-    assert not registry.store.exists(f"prod/{b.version}/model.joblib")
+    assert not registry.store.exists(f"prod/{b.version}/model.skops")
 
 
 def test_tampered_live_artifact_fails_loading_with_the_version(registry: Registry) -> None:
     (m,) = staged(registry)
     registry.promote(m.version, reason="first")
-    registry.store.put(f"prod/{m.version}/model.joblib", b"not the same bytes")
+    registry.store.put(f"prod/{m.version}/model.skops", b"not the same bytes")
     with pytest.raises(ModelIntegrityError, match=rf"{m.version}: size"):
         registry.live()
 

@@ -47,7 +47,7 @@ def test_a_first_deployment_with_nothing_promoted_yet_passes(tmp_path: Path) -> 
 
 
 def test_the_smoke_test_fails_when_the_promoted_model_cannot_be_loaded(tmp_path: Path) -> None:
-    (tmp_path / "latest.txt").write_text("prod/20131201T000000Z-deadbeef/model.joblib")
+    (tmp_path / "latest.txt").write_text("prod/20131201T000000Z-deadbeef/model.skops")
     with RunningServer(create_app(get_settings(models_url=str(tmp_path)))) as server:
         result = run_smoke(server.url, timeout="1")
     assert result.returncode == 1

@@ -107,10 +107,10 @@ def test_list_returns_every_key_past_one_thousand_sorted(store: ObjectStore) -> 
 
 
 def test_list_by_prefix_and_of_everything(store: ObjectStore) -> None:
-    store.put("staging/v1/model.joblib", b"m")
+    store.put("staging/v1/model.skops", b"m")
     store.put("staging/v1/manifest.json", b"{}")
-    store.put("prod/v1/model.joblib", b"m")
-    assert store.list("staging/") == ["staging/v1/manifest.json", "staging/v1/model.joblib"]
+    store.put("prod/v1/model.skops", b"m")
+    assert store.list("staging/") == ["staging/v1/manifest.json", "staging/v1/model.skops"]
     assert store.list("nothing/") == []
     assert len(store.list()) == 3
 
@@ -122,10 +122,10 @@ def test_keys_with_spaces_round_trip(store: ObjectStore) -> None:
 
 
 def test_copy_duplicates_content(store: ObjectStore) -> None:
-    store.put("staging/v/model.joblib", b"weights")
-    store.copy("staging/v/model.joblib", "prod/v/model.joblib")
-    assert store.get("prod/v/model.joblib").data == b"weights"
-    assert store.get("staging/v/model.joblib").data == b"weights"
+    store.put("staging/v/model.skops", b"weights")
+    store.copy("staging/v/model.skops", "prod/v/model.skops")
+    assert store.get("prod/v/model.skops").data == b"weights"
+    assert store.get("staging/v/model.skops").data == b"weights"
 
 
 def test_copy_of_missing_key_raises_object_not_found(store: ObjectStore) -> None:

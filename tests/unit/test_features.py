@@ -97,7 +97,7 @@ def test_congestion_counts_scheduled_departures_per_day(
     jfk = flights[(flights["origin"] == "JFK")]
     slot = jfk[(jfk["sched_dep_local"].dt.day_of_week == 0) & (jfk["sched_dep_local"].dt.hour == 8)]
     mondays = jfk[jfk["sched_dep_local"].dt.day_of_week == 0]["flight_date"].nunique()
-    assert fitted.congestion_[("JFK", 0, 8)] == pytest.approx(len(slot) / mondays)
+    assert fitted.congestion_["JFK|0|8"] == pytest.approx(len(slot) / mondays)
 
 
 def test_days_to_holiday_counts_both_directions() -> None:
