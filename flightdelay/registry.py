@@ -32,7 +32,7 @@ from flightdelay.errors import (
     RegistryError,
     VersionNotFound,
 )
-from flightdelay.storage import ObjectStore
+from flightdelay.storage import ObjectStore, StoredObject
 
 log = logging.getLogger(__name__)
 
@@ -130,17 +130,15 @@ class ModelArtifact:
                 self.version,
                 reason="not a skops file (pickle/joblib artifacts are refused: loading one runs code)",
             )
+        from skops.io.exceptions import UntrustedTypesFoundException
+
         try:
-            untrusted = [
-                t for t in skops.io.get_untrusted_types(data=self.data) if t not in self.trusted_types
-            ]
-            if untrusted:
-                raise ModelIntegrityError(
-                    self.version, reason=f"refused: it holds untrusted types {untrusted[:3]}"
-                )
             return skops.io.loads(self.data, trusted=list(self.trusted_types))
-        except ModelIntegrityError:
-            raise
+        except UntrustedTypesFoundException as exc:  # skops refuses before building anything
+            types = str(exc).splitlines()[0].split(": ", 1)[-1].rstrip(".")  # "… in the file: [...]."
+            raise ModelIntegrityError(
+                self.version, reason=f"refused: it holds untrusted types {types[:160]}"
+            ) from None
         except Exception as exc:  # whatever the bytes hold, a failure to load is this model's fault
             raise ModelIntegrityError(
                 self.version, reason=f"cannot be loaded ({type(exc).__name__}: {str(exc)[:120]})"
@@ -234,13 +232,16 @@ class Registry:
         verify(manifest, data, expected_features=expected_features)
         return ModelArtifact(manifest, data, trusted_types=self.trusted_types)
 
+    def _latest(self) -> StoredObject | None:
+        try:
+            return self.store.get(LATEST_KEY)
+        except ObjectNotFound:
+            return None
+
     def pointer(self) -> tuple[str | None, str | None]:
         """What ``latest.txt`` says and its ETag; (None, None) when nothing is live."""
-        try:
-            obj = self.store.get(LATEST_KEY)
-        except ObjectNotFound:
-            return None, None
-        return pointer_text(obj.data), obj.etag
+        obj = self._latest()
+        return (pointer_text(obj.data), obj.etag) if obj else (None, None)
 
     def live_version(self) -> str | None:
         pointer, _ = self.pointer()
@@ -330,11 +331,8 @@ class Registry:
 
     def _raw_pointer(self) -> tuple[str | None, str | None]:
         """latest.txt's text (even garbage) and ETag, for a switch that may repair it."""
-        try:
-            obj = self.store.get(LATEST_KEY)
-        except ObjectNotFound:
-            return None, None
-        return obj.data.decode("utf-8", errors="replace").strip(), obj.etag
+        obj = self._latest()
+        return (obj.data.decode("utf-8", errors="replace").strip(), obj.etag) if obj else (None, None)
 
     def _switch(self, version: str, expected_pointer: str | None, etag: str | None) -> None:
         pointer = f"prod/{version}/{ARTIFACT_NAME}".encode()

@@ -18,6 +18,7 @@ import argparse
 import concurrent.futures
 import contextlib
 import datetime as dt
+import ipaddress
 import json
 import os
 import shutil
@@ -31,6 +32,8 @@ from typing import Any
 
 import boto3
 import httpx
+
+from services.fetcher.replay import ReplayServer  # the Aviation Stack stand-in the fetcher reads
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -89,7 +92,7 @@ def make_certificate(folder: Path) -> tuple[Path, Path]:
         .not_valid_after(now + dt.timedelta(days=1))
         .add_extension(
             x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(__import__("ipaddress").ip_address("127.0.0.1"))]
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
             ),
             critical=False,
         )
@@ -228,7 +231,7 @@ class Terraform:
         for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
             self.env.pop(name, None)
 
-    def prepare(self, root: str) -> Path:
+    def prepare(self, root: str) -> None:
         folder = self.infra / "envs" / root
         endpoints = "\n".join(f'    {s} = "{self.emulator.url}"' for s in SERVICES)
         (folder / "local_override.tf").write_text(
@@ -242,7 +245,6 @@ class Terraform:
             )
         )
         self.run(root, "init", "-input=false", "-no-color")
-        return folder
 
     def run(self, root: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         log = self.work / f"terraform-{root}.log"
@@ -400,8 +402,7 @@ def smoke(step: str, url: str) -> None:
 
 def run_loop(emulator: Emulator, outputs: dict[str, Any], work: Path, results: dict[str, str]) -> None:
     families = outputs["task_families"]
-    replay_module = "offline.replay" if (ROOT / "offline").is_dir() else "services.fetcher.replay"
-    replay = __import__(replay_module, fromlist=["ReplayServer"]).ReplayServer(key=REPLAY_KEY).start()
+    replay = ReplayServer(key=REPLAY_KEY).start()
     try:
         t0 = time.monotonic()
         run_stage(
