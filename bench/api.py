@@ -145,24 +145,24 @@ def main() -> None:
                 results[name] = wrk(url, single)
                 if name == "project":
                     half = results["ceiling"]["rps"] / 2
-                    paced = root / "paced.lua"
+                    paced_script = root / "paced.lua"
                     per_connection_ms = 16 * 1000 / half
-                    paced.write_text(
+                    paced_script.write_text(
                         single.read_text() + f"function delay() return {per_connection_ms:.2f} end\n"
                     )
-                    results["project at half the ceiling's rate"] = wrk(url, paced, connections=16)
+                    results["project at half the ceiling's rate"] = wrk(url, paced_script, connections=16)
                     batch = '{"flights":[' + ",".join([FLIGHT] * 10_000) + "]}"
                     timings = []
                     for _ in range(5):
                         t0 = time.perf_counter()
-                        r = httpx.post(
+                        response = httpx.post(
                             f"{url}/predict",
                             content=batch,
                             headers={"content-type": "application/json"},
                             timeout=60,
                         )
                         timings.append((time.perf_counter() - t0) * 1000)
-                        assert r.status_code == 200 and len(r.json()["predictions"]) == 10_000
+                        assert response.status_code == 200 and len(response.json()["predictions"]) == 10_000
             finally:
                 process.terminate()
                 process.wait(timeout=30)

@@ -7,7 +7,7 @@ import tempfile
 import time
 from datetime import UTC, date, datetime
 
-from flightdelay import datasets, schema
+from flightdelay import datasets, layout, schema
 from flightdelay.config import get_settings
 from flightdelay.features import feature_schema
 from flightdelay.partitions import write_partition
@@ -36,7 +36,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         store = LocalStore(tmp)
         for day, rows in week.groupby(week["flight_date"].dt.date):
-            write_partition(store, "new/clean", day, rows)
+            write_partition(store, layout.NEW_CLEAN, day, rows)
         registry = Registry(store)
         registry.promote(_stage(registry, live_model, "logistic_regression", 0), reason="bench setup")
         _stage(registry, candidate_model, "hist_gradient_boosting", 1)
@@ -45,7 +45,7 @@ def main() -> None:
         outcome = evaluate(settings, store, registry, end=date(2013, 12, 7))
         seconds = time.perf_counter() - t0
     print(
-        f"evaluate a 7-day window ({outcome.details['window']['rows']:,} labelled flights, 1,000 resamples, "
+        f"evaluate a 7-day window ({outcome.evaluation.window.rows if outcome.evaluation else 0:,} labelled flights, 1,000 resamples, "
         f"report): {seconds:.2f} s (target < 10 s); verdict {outcome.verdict}: {outcome.reason}"
     )
 

@@ -8,9 +8,9 @@ from datetime import date
 
 from flightdelay.config import get_settings
 from flightdelay.storage import LocalStore
+from offline.aviationstack import ReplayServer, records_for
 from services.fetcher.fetch import run_fetch
 from services.fetcher.normalize import normalize
-from services.fetcher.replay import ReplayServer, records_for
 
 
 def main() -> None:

@@ -13,8 +13,8 @@ import time
 import numpy as np
 
 from flightdelay import datasets, schema
-from flightdelay.metrics import best_f1_threshold, scores
 from flightdelay.registry import Registry
+from flightdelay.scoring import best_f1_threshold, scores
 from flightdelay.storage import LocalStore
 from training.models import CANDIDATES
 from training.train import train

@@ -11,6 +11,7 @@ from flightdelay.errors import (
     FetchError,
     FlightDelayError,
     ModelIntegrityError,
+    NoLiveModel,
     ObjectNotFound,
     PreconditionFailed,
     PromotionConflict,
@@ -18,7 +19,8 @@ from flightdelay.errors import (
     StorageError,
     VersionNotFound,
 )
-from flightdelay.registry import Decision, Manifest, ModelArtifact, ModelMetadata, Registry
+from flightdelay.records import Decision, Evaluation, Manifest, ModelMetadata
+from flightdelay.registry import ModelArtifact, Registry
 from flightdelay.storage import LocalStore, ObjectStore, S3Store, StoredObject, open_store
 
 __version__ = "0.1.0"
@@ -27,6 +29,7 @@ __all__ = [
     "ConfigError",
     "DataError",
     "Decision",
+    "Evaluation",
     "FetchError",
     "FlightDelayError",
     "LocalStore",
@@ -34,6 +37,7 @@ __all__ = [
     "ModelArtifact",
     "ModelIntegrityError",
     "ModelMetadata",
+    "NoLiveModel",
     "ObjectNotFound",
     "ObjectStore",
     "PreconditionFailed",

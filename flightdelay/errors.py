@@ -6,6 +6,7 @@
      │    ├── ObjectNotFound            the key does not exist
      │    └── PreconditionFailed        a conditional write lost (ETag changed, or key exists)
      ├── RegistryError                  the model registry refused an operation
+     │    ├── NoLiveModel               nothing has been promoted yet: nothing can predict
      │    ├── VersionNotFound           no such staged or promoted version
      │    ├── CorruptRecord             a manifest, decision or latest.txt cannot be read
      │    ├── ModelIntegrityError       artifact checksum/size/schema does not match, or it cannot be loaded
@@ -60,6 +61,15 @@ class PreconditionFailed(StorageError):
 
 class RegistryError(FlightDelayError):
     """The model registry refused an operation."""
+
+
+class NoLiveModel(RegistryError):
+    """Nothing has been promoted yet (or the live model could not be loaded): nothing can predict."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "no model is live yet: train and promote one (flightdelay train, then flightdelay evaluate)"
+        )
 
 
 class VersionNotFound(RegistryError):

@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from flightdelay.airports import distance_km
-from flightdelay.registry import FeatureColumn
 
 CATEGORICAL = ("carrier", "origin", "dest", "route")
 NUMERIC = (
@@ -48,6 +48,15 @@ INPUT_COLUMNS = (
 HOLIDAY_HORIZON_DAYS = 10
 TAXI_MINUTES, CRUISE_KMH = 30.0, 780.0  # block-time estimate when no scheduled arrival is given
 MINUTE = "datetime64[m]"
+
+
+class FeatureColumn(BaseModel):
+    """One model input as a manifest records it; a model whose inputs differ is refused."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    dtype: str
 
 
 def feature_schema() -> list[FeatureColumn]:
@@ -197,10 +206,3 @@ def _weekday(day: np.ndarray) -> np.ndarray:
     """datetime64[D] → Monday=0 … Sunday=6 (1970-01-01 was a Thursday)."""
     weekday: np.ndarray = ((day.astype(np.int64) + 3) % 7).astype(float)
     return weekday
-
-
-def for_serving(model: Any) -> Any:
-    """The same fitted model, tuned for many small predictions (no thread pool per call)."""
-    if hasattr(model, "get_params") and "model__n_jobs" in model.get_params():
-        model.set_params(model__n_jobs=1)
-    return model

@@ -1,27 +1,19 @@
-"""Hive-style daily Parquet partitions in an object store: ``<prefix>/date=YYYY-MM-DD/flights.parquet``.
+"""Daily Parquet partitions of the normalized table in an object store (keys: layout.py).
 
-Athena and Glue read this layout as it lies; each day is one object, so a re-run of a day
-replaces it whole with one atomic write.
+Each day is one object, so a re-run of a day replaces it whole with one atomic write.
 """
 
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Callable
 from datetime import date
 
 import pandas as pd
 
 from flightdelay import schema
+from flightdelay.layout import partition_day, partition_key
 from flightdelay.storage import ObjectStore
-
-FILE_NAME = "flights.parquet"
-_DATE_DIR = re.compile(r"date=(\d{4}-\d{2}-\d{2})/" + re.escape(FILE_NAME) + "$")
-
-
-def partition_key(prefix: str, day: date) -> str:
-    return f"{prefix.rstrip('/')}/date={day.isoformat()}/{FILE_NAME}"
 
 
 def to_parquet_bytes(df: pd.DataFrame) -> bytes:
@@ -39,12 +31,8 @@ def write_partition(store: ObjectStore, prefix: str, day: date, df: pd.DataFrame
 
 def partition_dates(store: ObjectStore, prefix: str) -> list[date]:
     """The days present under a prefix, sorted."""
-    days = []
-    for key in store.list(prefix.rstrip("/") + "/"):
-        match = _DATE_DIR.search(key)
-        if match:
-            days.append(date.fromisoformat(match.group(1)))
-    return sorted(days)
+    days = (partition_day(key) for key in store.list(prefix.rstrip("/") + "/"))
+    return sorted(day for day in days if day is not None)
 
 
 def read_partitions(

@@ -1,9 +1,12 @@
 """The model registry, laid out in the MODELS store as::
 
     staging/<version>/model.skops + manifest.json    trained, pending evaluation (create-only)
+    staging/<version>/<attachment>                   what training adds (data-summary.json)
     prod/<version>/model.skops + manifest.json       promoted at least once (create-only)
     latest.txt                                       "prod/<version>/model.skops": the live model
-    decisions/<time>-<version>.json (+ .html)        append-only record of every verdict
+    decisions/<time>-<version>.json (+ .html)        append-only record of every verdict, its report
+
+This module is the only one that knows these keys; the records themselves are in records.py.
 
 Promotion and rollback only ever rewrite ``latest.txt``, with a conditional write against the
 ETag read first, after the artifact is in ``prod/`` and verified; a concurrent change makes them
@@ -16,11 +19,10 @@ import contextlib
 import hashlib
 import json
 import logging
-import platform
-from datetime import UTC, date, datetime
-from typing import Any, Literal, TypeVar
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from flightdelay.errors import (
     AlreadyLive,
@@ -32,12 +34,22 @@ from flightdelay.errors import (
     RegistryError,
     VersionNotFound,
 )
+from flightdelay.features import FeatureColumn
+from flightdelay.records import (
+    ARTIFACT_NAME,
+    DataWindow,
+    Decision,
+    Evaluation,
+    Manifest,
+    ModelMetadata,
+    Stage,
+    Verdict,
+)
 from flightdelay.storage import ObjectStore, StoredObject
 
 log = logging.getLogger(__name__)
 
 LATEST_KEY = "latest.txt"
-ARTIFACT_NAME = "model.skops"
 # Types a model file may hold beyond skops' defaults (builtins, numpy, scikit-learn estimators):
 # nothing else is ever loaded, so a file from a bucket cannot run code (a pickle could).
 TRUSTED_TYPES = (
@@ -49,63 +61,7 @@ TRUSTED_TYPES = (
     "sklearn.utils.validation.check_array",
 )
 MANIFEST_NAME = "manifest.json"
-Stage = Literal["staging", "prod"]
-Verdict = Literal["promoted", "rejected", "no_decision", "rolled_back", "failed"]
-
-
-class FeatureColumn(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    name: str
-    dtype: str
-
-
-class DataWindow(BaseModel):
-    """A slice of flights a model was trained or validated on."""
-
-    start: date
-    end: date
-    rows: int
-    base_rate: float = Field(description="share of flights arriving 15+ minutes late")
-
-
-class ModelMetadata(BaseModel):
-    """What the trainer knows about a model; the registry adds identity and checksum."""
-
-    model_type: str
-    feature_schema: list[FeatureColumn]
-    threshold: float = Field(ge=0.0, le=1.0, description="decision threshold on P(delayed)")
-    training_data: DataWindow
-    validation_data: DataWindow | None = None
-    metrics: dict[str, float] = Field(default_factory=dict, description="validation metrics")
-    candidates: dict[str, dict[str, float]] = Field(default_factory=dict)
-    params: dict[str, Any] = Field(default_factory=dict)
-    python_version: str = Field(default_factory=platform.python_version)
-    sklearn_version: str = ""
-    git_commit: str | None = None
-
-
-class Manifest(ModelMetadata):
-    version: str
-    sha256: str
-    size_bytes: int
-    created_at: datetime
-    artifact: str = ARTIFACT_NAME
-
-
-class Decision(BaseModel):
-    """One verdict on one version, as stored under ``decisions/``."""
-
-    id: str
-    created_at: datetime
-    verdict: Verdict
-    version: str | None
-    previous: str | None = Field(None, description="the live version before this decision")
-    live_after: str | None = Field(None, description="the live version after this decision")
-    reason: str
-    source: str = "cli"
-    details: dict[str, Any] = Field(default_factory=dict)
-    report_key: str | None = None
+DECISIONS = "decisions/"
 
 
 class ModelArtifact:
@@ -153,6 +109,14 @@ def dumps(model: Any) -> bytes:
     return data
 
 
+def _model_key(stage: Stage, version: str, name: str) -> str:
+    return f"{stage}/{version}/{name}"
+
+
+def _pointer_to(version: str) -> bytes:
+    return _model_key("prod", version, ARTIFACT_NAME).encode()
+
+
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -196,7 +160,7 @@ class Registry:
         """Every readable manifest under a stage; an unreadable one is logged and left out, so one
         bad file cannot hide (or block the evaluation of) every other model."""
         manifests = []
-        for key in self.store.list(f"{stage}/"):
+        for key in self.store.list(f"{stage}/"):  # every <stage>/<version>/manifest.json
             if key.endswith(f"/{MANIFEST_NAME}"):
                 try:
                     manifests.append(_parse(Manifest, key, self.store.get(key).data))
@@ -213,7 +177,7 @@ class Registry:
         return self._manifests("prod")
 
     def manifest(self, version: str, stage: Stage = "staging") -> Manifest:
-        key = f"{stage}/{version}/{MANIFEST_NAME}"
+        key = _model_key(stage, version, MANIFEST_NAME)
         try:
             raw = self.store.get(key).data
         except ObjectNotFound:
@@ -226,7 +190,7 @@ class Registry:
         """The artifact, verified against its manifest (sha256, size, and schema if given)."""
         manifest = self.manifest(version, stage)
         try:
-            data = self.store.get(f"{stage}/{version}/{manifest.artifact}").data
+            data = self.store.get(_model_key(stage, version, manifest.artifact)).data
         except ObjectNotFound:
             raise ModelIntegrityError(version, reason=f"artifact missing from {stage}/") from None
         verify(manifest, data, expected_features=expected_features)
@@ -243,6 +207,15 @@ class Registry:
         obj = self._latest()
         return (pointer_text(obj.data), obj.etag) if obj else (None, None)
 
+    def pointer_if_changed(self, etag: str | None) -> StoredObject | None:
+        """latest.txt if its ETag is not ``etag`` (a cheap conditional read), else None;
+        ObjectNotFound when nothing is live. ``version_in_pointer`` reads the version it names."""
+        return self.store.get_if_changed(LATEST_KEY, etag)
+
+    @staticmethod
+    def version_in_pointer(data: bytes) -> str:
+        return version_of_pointer(pointer_text(data))
+
     def live_version(self) -> str | None:
         pointer, _ = self.pointer()
         return version_of_pointer(pointer) if pointer else None
@@ -256,7 +229,7 @@ class Registry:
 
     def decisions(self, limit: int | None = None) -> list[Decision]:
         """The decision history, newest first; an unreadable record is logged and left out."""
-        keys = [k for k in self.store.list("decisions/") if k.endswith(".json")]
+        keys = [k for k in self.store.list(DECISIONS) if k.endswith(".json")]
         keys.sort(reverse=True)
         history: list[Decision] = []
         for key in keys:
@@ -269,8 +242,16 @@ class Registry:
         return history
 
     def decided_versions(self) -> set[str]:
-        """Versions that already have an evaluation verdict (promoted, rejected or no_decision)."""
+        """Versions that already have a final verdict (promoted or rejected): not evaluated again."""
         return {d.version for d in self.decisions() if d.version and d.verdict in ("promoted", "rejected")}
+
+    def verdicts(self) -> dict[str, Verdict]:
+        """Each version's latest evaluation verdict (promoted, rejected or no_decision)."""
+        latest: dict[str, Verdict] = {}
+        for decision in reversed(self.decisions()):
+            if decision.version and decision.verdict in ("promoted", "rejected", "no_decision"):
+                latest[decision.version] = decision.verdict
+        return latest
 
     # --- writing -----------------------------------------------------------------------------
     def stage(self, artifact: bytes, metadata: ModelMetadata, *, now: datetime | None = None) -> Manifest:
@@ -284,9 +265,8 @@ class Registry:
             size_bytes=len(artifact),
             created_at=now,
         )
-        prefix = f"staging/{manifest.version}"
         try:
-            self.store.put(f"{prefix}/{ARTIFACT_NAME}", artifact, if_absent=True)
+            self.store.put(_model_key("staging", manifest.version, ARTIFACT_NAME), artifact, if_absent=True)
         except PreconditionFailed:
             # Same second, same sha256 prefix: the identical model was just staged. Staging is
             # idempotent for identical bytes; anything else would be a real collision.
@@ -294,17 +274,39 @@ class Registry:
             if existing.manifest.sha256 != sha:
                 raise RegistryError(f"version {manifest.version} is taken by another artifact") from None
             return existing.manifest
-        self.store.put(f"{prefix}/{MANIFEST_NAME}", _json(manifest), if_absent=True)
+        self.store.put(
+            _model_key("staging", manifest.version, MANIFEST_NAME), _json(manifest), if_absent=True
+        )
         return manifest
+
+    def attach(self, version: str, name: str, data: bytes) -> str:
+        """Keep a file beside a staged model (create-only), e.g. training's data summary; its key."""
+        key = _model_key("staging", version, name)
+        self.store.put(key, data, if_absent=True)
+        return key
 
     def record(self, decision: Decision) -> Decision:
         """Append a decision to the history (never overwrites)."""
-        self.store.put(f"decisions/{decision.id}.json", _json(decision), if_absent=True)
+        self.store.put(self.decision_key(decision.id), _json(decision), if_absent=True)
         return decision
+
+    def attach_report(self, decision: Decision, html: str) -> str:
+        """Store the HTML report a recorded decision names (create-only); its key."""
+        key = decision.report_key or self.report_key(decision.id)
+        self.store.put(key, html.encode(), if_absent=True)
+        return key
 
     @staticmethod
     def decision_id(now: datetime, version: str | None) -> str:
         return f"{now.astimezone(UTC):%Y%m%dT%H%M%S%fZ}-{version or 'none'}"
+
+    @staticmethod
+    def decision_key(decision_id: str) -> str:
+        return f"{DECISIONS}{decision_id}.json"
+
+    @staticmethod
+    def report_key(decision_id: str) -> str:
+        return f"{DECISIONS}{decision_id}.html"
 
     def new_decision(self, verdict: Verdict, version: str | None, reason: str, **fields: Any) -> Decision:
         now = fields.pop("created_at", None) or datetime.now(UTC)
@@ -319,12 +321,12 @@ class Registry:
 
     def _ensure_in_prod(self, version: str) -> Manifest:
         """Copy a staged model to prod (unless already there) and verify the copy."""
-        prod_manifest = f"prod/{version}/{MANIFEST_NAME}"
+        prod_manifest = _model_key("prod", version, MANIFEST_NAME)
         if not self.store.exists(prod_manifest):
             source = self.artifact(version, "staging")
             # A concurrent promoter may have copied it first: the copy is verified below either way.
             with contextlib.suppress(PreconditionFailed):
-                self.store.put(f"prod/{version}/{ARTIFACT_NAME}", source.data, if_absent=True)
+                self.store.put(_model_key("prod", version, ARTIFACT_NAME), source.data, if_absent=True)
             with contextlib.suppress(PreconditionFailed):
                 self.store.put(prod_manifest, _json(source.manifest), if_absent=True)
         return self.artifact(version, "prod").manifest
@@ -335,7 +337,7 @@ class Registry:
         return (obj.data.decode("utf-8", errors="replace").strip(), obj.etag) if obj else (None, None)
 
     def _switch(self, version: str, expected_pointer: str | None, etag: str | None) -> None:
-        pointer = f"prod/{version}/{ARTIFACT_NAME}".encode()
+        pointer = _pointer_to(version)
         try:
             if etag is None:
                 self.store.put(LATEST_KEY, pointer, if_absent=True)
@@ -353,7 +355,7 @@ class Registry:
         *,
         reason: str,
         source: str = "cli",
-        details: dict[str, Any] | None = None,
+        details: Evaluation | None = None,
         report_key: str | None = None,
         now: datetime | None = None,
     ) -> Decision:
@@ -375,7 +377,7 @@ class Registry:
                 previous=previous,
                 live_after=version,
                 source=source,
-                details=details or {},
+                details=details,
                 report_key=report_key,
                 created_at=now,
             )
@@ -474,11 +476,13 @@ __all__ = [
     "LATEST_KEY",
     "DataWindow",
     "Decision",
-    "FeatureColumn",
+    "Evaluation",
     "Manifest",
     "ModelArtifact",
     "ModelMetadata",
     "Registry",
+    "Stage",
+    "Verdict",
     "make_version",
     "verify",
 ]

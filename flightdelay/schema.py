@@ -8,6 +8,7 @@ their status but have no arrival delay, so they carry no label.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache, lru_cache
@@ -52,15 +53,33 @@ COLUMNS: tuple[Column, ...] = (
     Column("distance_km", "float64", False, "great-circle distance between the airports"),
 )
 COLUMN_NAMES = [c.name for c in COLUMNS]
+# One operated flight: a codeshare copy or a re-fetched day repeats it, and the copies count once.
+FLIGHT_KEY = ["flight_date", "carrier", "flight_number", "origin"]
 
+# The code rules every edge checks (the table, the API's bodies, settings, command options).
+IATA_CARRIER = r"^[A-Z0-9]{2}$"
+IATA_AIRPORT = r"^[A-Z]{3}$"
+FLIGHT_NUMBER = r"^[0-9]{1,5}[A-Z]?$"
 _PATTERNS = {
-    "carrier": (r"^[A-Z0-9]{2}$", "is not a 2-character IATA airline code"),
-    "flight_number": (r"^[0-9]{1,5}[A-Z]?$", "is not a flight number"),
-    "origin": (r"^[A-Z]{3}$", "is not a 3-letter IATA airport code"),
-    "dest": (r"^[A-Z]{3}$", "is not a 3-letter IATA airport code"),
+    "carrier": (IATA_CARRIER, "is not a 2-character IATA airline code"),
+    "flight_number": (FLIGHT_NUMBER, "is not a flight number"),
+    "origin": (IATA_AIRPORT, "is not a 3-letter IATA airport code"),
+    "dest": (IATA_AIRPORT, "is not a 3-letter IATA airport code"),
 }
 MAX_BLOCK_MINUTES = 20 * 60
 DELAY_RANGE = (-180.0, 48 * 60.0)
+
+
+def airport_codes(value: str | list[str]) -> list[str]:
+    """Comma-separated (or listed) airport codes, upper-cased; ValueError naming any that is not IATA."""
+    items = value.split(",") if isinstance(value, str) else value
+    codes = [code.strip().upper() for code in items if code.strip()]
+    if not codes:
+        raise ValueError("name at least one airport")
+    bad = [code for code in codes if not re.fullmatch(IATA_AIRPORT, code)]
+    if bad:
+        raise ValueError(f"not IATA airport codes: {', '.join(bad)}")
+    return codes
 
 
 def empty() -> pd.DataFrame:

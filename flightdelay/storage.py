@@ -217,42 +217,40 @@ class S3Store:
         _clean_key(key, store=self.url)
         return f"{self.prefix}/{key}" if self.prefix else key
 
-    def _error(self, exc: Exception, key: str, action: str) -> StorageError:
-        from botocore.exceptions import ClientError
-
-        if isinstance(exc, ClientError):
-            code = str(exc.response.get("Error", {}).get("Code", ""))
-            if code in _NOT_FOUND:
-                return ObjectNotFound(store=self.url, key=key)
-            if code in _PRECONDITION:
-                return PreconditionFailed(store=self.url, key=key, condition=code)
-            return StorageError(f"{action} failed: {code}", store=self.url, key=key)
-        return StorageError(f"{action} failed: {type(exc).__name__}: {exc}", store=self.url, key=key)
-
-    def get(self, key: str) -> StoredObject:
+    @contextlib.contextmanager
+    def _translated(self, key: str, action: str) -> Iterator[None]:
+        """The one place an S3 failure becomes the core's error: not found, a refused condition,
+        or a StorageError naming the action, the store and the key."""
         try:
-            response = self._client.get_object(Bucket=self.bucket, Key=self._key(key))
-            return StoredObject(response["Body"].read(), response["ETag"])
+            yield
         except StorageError:
             raise
         except Exception as exc:
-            raise self._error(exc, key, "get") from exc
+            code = _s3_code(exc)
+            if code in _NOT_FOUND:
+                raise ObjectNotFound(store=self.url, key=key) from exc
+            if code in _PRECONDITION:
+                raise PreconditionFailed(store=self.url, key=key, condition=code) from exc
+            reason = code or f"{type(exc).__name__}: {exc}"
+            raise StorageError(f"{action} failed: {reason}", store=self.url, key=key) from exc
+
+    def get(self, key: str) -> StoredObject:
+        with self._translated(key, "get"):
+            response = self._client.get_object(Bucket=self.bucket, Key=self._key(key))
+            return StoredObject(response["Body"].read(), response["ETag"])
 
     def get_if_changed(self, key: str, etag: str | None) -> StoredObject | None:
-        from botocore.exceptions import ClientError
-
         kwargs: dict[str, str] = {"Bucket": self.bucket, "Key": self._key(key)}
         if etag is not None:
             kwargs["IfNoneMatch"] = etag
-        try:
-            response = self._client.get_object(**kwargs)
+        with self._translated(key, "get"):
+            try:
+                response = self._client.get_object(**kwargs)
+            except Exception as exc:
+                if _s3_code(exc) in {"304", "NotModified"}:
+                    return None
+                raise
             return StoredObject(response["Body"].read(), response["ETag"])
-        except ClientError as exc:
-            if str(exc.response.get("Error", {}).get("Code")) in {"304", "NotModified"}:
-                return None
-            raise self._error(exc, key, "get") from exc
-        except Exception as exc:
-            raise self._error(exc, key, "get") from exc
 
     def put(self, key: str, data: bytes, *, if_match: str | None = None, if_absent: bool = False) -> str:
         kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": self._key(key), "Body": data}
@@ -260,52 +258,44 @@ class S3Store:
             kwargs["IfMatch"] = if_match
         if if_absent:
             kwargs["IfNoneMatch"] = "*"
-        try:
+        with self._translated(key, "put"):
             return str(self._client.put_object(**kwargs)["ETag"])
-        except StorageError:
-            raise
-        except Exception as exc:
-            raise self._error(exc, key, "put") from exc
 
     def exists(self, key: str) -> bool:
         try:
-            self._client.head_object(Bucket=self.bucket, Key=self._key(key))
-        except Exception as exc:
-            error = self._error(exc, key, "head")
-            if isinstance(error, ObjectNotFound):
-                return False
-            raise error from exc
+            with self._translated(key, "head"):
+                self._client.head_object(Bucket=self.bucket, Key=self._key(key))
+        except ObjectNotFound:
+            return False
         return True
 
     def list(self, prefix: str = "") -> list[str]:
         full = f"{self.prefix}/{prefix}" if self.prefix else prefix
         strip = len(self.prefix) + 1 if self.prefix else 0
         keys: list[str] = []
-        try:
+        with self._translated(prefix, "list"):
             paginator = self._client.get_paginator("list_objects_v2")
             for page in paginator.paginate(Bucket=self.bucket, Prefix=full):
                 keys.extend(item["Key"][strip:] for item in page.get("Contents", []))
-        except Exception as exc:
-            raise self._error(exc, prefix, "list") from exc
         return sorted(keys)
 
     def copy(self, src: str, dst: str) -> None:
-        try:
+        with self._translated(src, "copy"):
             self._client.copy_object(
                 Bucket=self.bucket,
                 Key=self._key(dst),
                 CopySource={"Bucket": self.bucket, "Key": self._key(src)},
             )
-        except StorageError:
-            raise
-        except Exception as exc:
-            raise self._error(exc, src, "copy") from exc
 
     def delete(self, key: str) -> None:
-        try:
+        with self._translated(key, "delete"):
             self._client.delete_object(Bucket=self.bucket, Key=self._key(key))
-        except Exception as exc:
-            raise self._error(exc, key, "delete") from exc
+
+
+def _s3_code(exc: Exception) -> str:
+    """The error code of a botocore ClientError ("NoSuchKey", "PreconditionFailed", "304"…), or ""."""
+    response = getattr(exc, "response", None)
+    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
 
 
 def open_store(url: str, *, region: str | None = None) -> ObjectStore:

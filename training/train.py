@@ -21,13 +21,12 @@ import numpy as np
 import pandas as pd
 import sklearn
 
-from flightdelay import schema
-from flightdelay.datasets import NEW_CLEAN_PREFIX, TRAINING_PREFIX
+from flightdelay import layout, schema
 from flightdelay.errors import DataError
 from flightdelay.features import feature_schema
-from flightdelay.metrics import best_f1_threshold, scores
 from flightdelay.partitions import read_partitions
 from flightdelay.registry import DataWindow, Manifest, ModelMetadata, Registry, dumps
+from flightdelay.scoring import best_f1_threshold, scores
 from flightdelay.storage import ObjectStore
 from training.models import CANDIDATES
 
@@ -46,16 +45,16 @@ def load_window(
     data: ObjectStore, *, include_new: bool, start: date | None = None, end: date | None = None
 ) -> pd.DataFrame:
     """The flights to learn from: training/ and, if asked, the fetched days in new/clean/."""
-    frames = [read_partitions(data, TRAINING_PREFIX, start, end)]
+    frames = [read_partitions(data, layout.TRAINING, start, end)]
     if include_new:
-        frames.append(read_partitions(data, NEW_CLEAN_PREFIX, start, end))
+        frames.append(read_partitions(data, layout.NEW_CLEAN, start, end))
     flights = (
         pd.concat([f for f in frames if len(f)], ignore_index=True)
         if any(len(f) for f in frames)
         else frames[0]
     )
     # A day present in both (re-fetched) counts once: the fetched copy wins.
-    return flights.drop_duplicates(["flight_date", "carrier", "flight_number", "origin"], keep="last")
+    return flights.drop_duplicates(schema.FLIGHT_KEY, keep="last")
 
 
 def split_by_time(flights: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -179,9 +178,5 @@ def train(
         "artifact_bytes": manifest.size_bytes,
         "seconds": round(time.perf_counter() - started, 1),
     }
-    registry.store.put(
-        f"staging/{manifest.version}/data-summary.json",
-        json.dumps(summary, indent=2).encode(),
-        if_absent=True,
-    )
+    registry.attach(manifest.version, "data-summary.json", json.dumps(summary, indent=2).encode())
     return TrainResult(manifest, summary)

@@ -33,7 +33,7 @@ from typing import Any
 import boto3
 import httpx
 
-from services.fetcher.replay import ReplayServer  # the Aviation Stack stand-in the fetcher reads
+from offline.aviationstack import ReplayServer  # the Aviation Stack stand-in the fetcher reads
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"

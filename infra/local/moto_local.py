@@ -66,7 +66,7 @@ def _incoming(data: dict[str, Any]) -> dict[str, str]:
         prefix = prefix[0] if prefix else None
     # A ListBucket without a prefix matches no s3:prefix pattern but "" and "*", as in AWS.
     values["s3:prefix"] = prefix or ""
-    values.update(access_control.format_incoming_conditional_values(data))
+    values.update(access_control.format_incoming_conditional_values(data))  # type: ignore[attr-defined]  # moto's own helper, not re-exported
     return values
 
 
@@ -189,13 +189,13 @@ _original_get_named_query = AthenaResponse.get_named_query
 def apply_patches() -> None:
     if not moto.__version__.startswith("5.2."):
         raise SystemExit(f"infra/local/moto_local.py was written for moto 5.2.x, not {moto.__version__}")
-    policy_conditions.CONDITION_OPERATIONS.update({"StringLike": _string_like, "Bool": _bool})
+    policy_conditions.CONDITION_OPERATIONS.update({"StringLike": _string_like, "Bool": _bool})  # type: ignore[dict-item]  # same call, broader types
     access_control.IAMRequestBase.check_action_permitted = _check_action_permitted  # type: ignore[method-assign]  # patching moto
     access_control.IAMRequestBase.check_signature = _check_signature  # type: ignore[method-assign]  # patching moto
     access_control.IAMRequestBase._check_role_trust_relationship = _check_role_trust_relationship  # type: ignore[method-assign]  # patching moto
-    access_control.IAMPolicyStatement.is_action_permitted = _statement_is_action_permitted  # type: ignore[method-assign]  # patching moto
+    access_control.IAMPolicyStatement.is_action_permitted = _statement_is_action_permitted  # type: ignore[method-assign,assignment]  # patching moto
     FakeBucket.get_permission = _bucket_permission  # type: ignore[method-assign]  # patching moto
-    FakeBucket._log_permissions_enabled_policy = staticmethod(_log_permissions)  # type: ignore[method-assign,assignment]  # patching moto
+    FakeBucket._log_permissions_enabled_policy = staticmethod(_log_permissions)  # type: ignore[method-assign]  # patching moto
     SimpleSystemManagerResponse._determine_resource = _ssm_resource  # type: ignore[attr-defined]  # patching moto
     AthenaResponse.delete_named_query = _delete_named_query  # type: ignore[attr-defined]  # patching moto
     AthenaResponse.update_work_group = _update_work_group  # type: ignore[attr-defined]  # patching moto

@@ -1,5 +1,5 @@
 """Container entry: ``python -m services.api`` (host, port and workers from FLIGHTDELAY_API_*)."""
 
-from services.api.app import main
+from services.api.cli import main
 
 main()

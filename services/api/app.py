@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flightdelay.config import Settings, get_settings
-from flightdelay.logs import configure_logging
+from flightdelay.errors import NoLiveModel
 from flightdelay.registry import Registry
 from flightdelay.storage import open_store
 from services.api.batcher import Batcher
@@ -81,9 +81,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """422 naming each field and the reason, with at most a short excerpt of what was sent."""
         return JSONResponse(status_code=422, content={"detail": [_brief(e) for e in exc.errors()[:20]]})
 
-    @app.exception_handler(LookupError)
-    async def nothing_live(request: Request, exc: LookupError) -> JSONResponse:
-        return JSONResponse(status_code=503, content={"detail": NOT_READY})
+    @app.exception_handler(NoLiveModel)
+    async def nothing_live(request: Request, exc: NoLiveModel) -> JSONResponse:
+        return JSONResponse(status_code=503, content={"detail": str(exc)})
 
     page = files("services.api").joinpath("static/index.html").read_text()
 
@@ -140,23 +140,3 @@ def _brief(error: Any) -> dict[str, Any]:
         text = value if isinstance(value, str) else json.dumps(value, default=str)
         out["input"] = text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS] + "…"
     return out
-
-
-NOT_READY = "no model is live yet: train and promote one (flightdelay train, then flightdelay evaluate)"
-
-
-def main() -> None:
-    """``python -m services.api`` and ``flightdelay serve``: uvicorn, configured from settings."""
-    import uvicorn
-
-    settings = get_settings()
-    configure_logging(settings.log_level)
-    uvicorn.run(
-        "services.api.app:create_app",
-        factory=True,
-        host=settings.api_host,
-        port=settings.api_port,
-        workers=settings.api_workers,
-        log_config=None,
-        access_log=False,
-    )

@@ -13,10 +13,11 @@ from collections.abc import Callable
 
 import numpy as np
 
+from flightdelay.errors import NoLiveModel
+from flightdelay.serving import ScheduledFlight
 from services.api.live import Loaded
-from services.api.schemas import FlightIn
 
-Job = tuple[list[FlightIn], "asyncio.Future[tuple[np.ndarray, Loaded]]"]
+Job = tuple[list[ScheduledFlight], "asyncio.Future[tuple[np.ndarray, Loaded]]"]
 
 
 class Batcher:
@@ -35,7 +36,7 @@ class Batcher:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    async def predict(self, flights: list[FlightIn]) -> tuple[np.ndarray, Loaded]:
+    async def predict(self, flights: list[ScheduledFlight]) -> tuple[np.ndarray, Loaded]:
         """Probabilities for these flights and the model that produced them."""
         future: asyncio.Future[tuple[np.ndarray, Loaded]] = asyncio.get_running_loop().create_future()
         await self._queue.put((flights, future))
@@ -52,7 +53,7 @@ class Batcher:
             loaded = self._model()  # one model for the whole batch, even if a swap happens meanwhile
             try:
                 if loaded is None:
-                    raise LookupError("no model is live")
+                    raise NoLiveModel
                 flights = [f for job_flights, _ in jobs for f in job_flights]
                 probabilities = await asyncio.to_thread(loaded.predict, flights)
             except Exception as exc:

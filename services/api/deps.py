@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 
 from flightdelay.config import Settings
+from flightdelay.errors import NoLiveModel
 from services.api.batcher import Batcher
 from services.api.live import LiveModel, Loaded
 from services.api.metrics import ApiMetrics
@@ -23,11 +24,9 @@ async def _live(request: Request) -> LiveModel:
 
 
 async def _loaded(request: Request) -> Loaded:
-    from services.api.app import NOT_READY
-
     loaded: Loaded | None = request.app.state.live.current
     if loaded is None:
-        raise HTTPException(status_code=503, detail=NOT_READY)
+        raise NoLiveModel  # the app answers 503 with its sentence
     return loaded
 
 

@@ -14,13 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from flightdelay import schema
-from flightdelay.airports import timezones
 from flightdelay.errors import FlightDelayError, ObjectNotFound
-from flightdelay.features import FlightFeatures, feature_schema, for_serving
-from flightdelay.registry import LATEST_KEY, Manifest, Registry, pointer_text, version_of_pointer
-from flightdelay.serving import fast_predictor
-from services.api.schemas import FlightIn
+from flightdelay.features import FlightFeatures, feature_schema
+from flightdelay.records import Manifest
+from flightdelay.registry import Registry
+from flightdelay.serving import ScheduledFlight, fast_predictor, feature_matrix, for_serving
 
 log = logging.getLogger(__name__)
 
@@ -38,34 +36,10 @@ class Loaded:
     def version(self) -> str:
         return self.manifest.version
 
-    def predict(self, flights: list[FlightIn]) -> np.ndarray:
+    def predict(self, flights: list[ScheduledFlight]) -> np.ndarray:
         """P(arriving 15+ minutes late) for each flight, through the shared feature code."""
-        zones = timezones()
-        dep_local = [f.scheduled_departure for f in flights]
-        arr_local = [f.scheduled_arrival for f in flights]
-        dep_utc = [
-            schema.local_to_utc(t, zones.get(f.origin)) for t, f in zip(dep_local, flights, strict=True)
-        ]
-        arr_utc = [
-            schema.local_to_utc(t, zones.get(f.dest)) if t is not None else None
-            for t, f in zip(arr_local, flights, strict=True)
-        ]
-        matrix = self.features.compute(
-            carrier=np.array([f.carrier for f in flights], dtype=object),
-            origin=np.array([f.origin for f in flights], dtype=object),
-            dest=np.array([f.dest for f in flights], dtype=object),
-            dep_local=_minutes(dep_local),
-            arr_local=_minutes(arr_local),
-            dep_utc=_minutes(dep_utc),
-            arr_utc=_minutes(arr_utc),
-        )
-        probabilities: np.ndarray = self.predictor(matrix)
+        probabilities: np.ndarray = self.predictor(feature_matrix(self.features, flights))
         return probabilities
-
-
-def _minutes(times: list[Any]) -> np.ndarray:
-    """Naive datetimes (None for unknown) → datetime64[m], NaT where unknown, in one conversion."""
-    return np.array([t if t is not None else "NaT" for t in times], dtype="datetime64[m]")
 
 
 class LiveModel:
@@ -110,7 +84,7 @@ class LiveModel:
     def refresh(self) -> bool:
         """Check latest.txt once (a conditional read) and swap in a new model if it changed."""
         try:
-            changed = self.registry.store.get_if_changed(LATEST_KEY, self.etag)
+            changed = self.registry.pointer_if_changed(self.etag)
         except ObjectNotFound:
             return False  # nothing is live yet (or latest.txt was removed: keep serving what we have)
         except FlightDelayError as exc:
@@ -120,7 +94,7 @@ class LiveModel:
             return False
         attempted: str | None = None
         try:
-            attempted = version_of_pointer(pointer_text(changed.data))
+            attempted = self.registry.version_in_pointer(changed.data)
             loaded = self._load(attempted)
         except FlightDelayError as exc:
             self.etag = changed.etag  # do not retry the same broken pointer every poll

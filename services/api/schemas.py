@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from flightdelay import schema
-from flightdelay.airports import timezones
+from flightdelay.serving import ScheduledFlight, scheduled_flight
 from services.api.limits import MAX_BATCH
 
 EXAMPLE: dict[str, Any] = {
@@ -30,11 +30,13 @@ class FlightIn(BaseModel):
     )
 
     carrier: str = Field(
-        pattern=r"^[A-Z0-9]{2}$", description="operating airline, IATA code", examples=["B6"]
+        pattern=schema.IATA_CARRIER, description="operating airline, IATA code", examples=["B6"]
     )
-    flight_number: str | None = Field(None, pattern=r"^[0-9]{1,5}[A-Z]?$", examples=["1816"])
-    origin: str = Field(pattern=r"^[A-Z]{3}$", description="departure airport, IATA code", examples=["JFK"])
-    dest: str = Field(pattern=r"^[A-Z]{3}$", description="arrival airport, IATA code", examples=["SYR"])
+    flight_number: str | None = Field(None, pattern=schema.FLIGHT_NUMBER, examples=["1816"])
+    origin: str = Field(
+        pattern=schema.IATA_AIRPORT, description="departure airport, IATA code", examples=["JFK"]
+    )
+    dest: str = Field(pattern=schema.IATA_AIRPORT, description="arrival airport, IATA code", examples=["SYR"])
     scheduled_departure: datetime = Field(description="local time at the origin, no UTC offset")
     scheduled_arrival: datetime | None = Field(
         None, description="local time at the destination, no UTC offset"
@@ -56,19 +58,28 @@ class FlightIn(BaseModel):
             raise ValueError("year must be between 1990 and 2060")
         return value.replace(second=0, microsecond=0)
 
+    _flight: ScheduledFlight = PrivateAttr()
+
+    @property
+    def flight(self) -> ScheduledFlight:
+        """The flight as the model reads it (its UTC times converted once, here)."""
+        return self._flight
+
     @model_validator(mode="after")
     def _consistent(self) -> FlightIn:
         if self.origin == self.dest:
             raise ValueError("dest must differ from origin")
+        flight = scheduled_flight(
+            self.carrier, self.origin, self.dest, self.scheduled_departure, self.scheduled_arrival
+        )
         if self.scheduled_arrival is not None:
-            zones = timezones()
-            dep = schema.local_to_utc(self.scheduled_departure, zones.get(self.origin))
-            arr = schema.local_to_utc(self.scheduled_arrival, zones.get(self.dest))
+            dep, arr = flight.departure_utc, flight.arrival_utc
             if dep is None or arr is None:  # an unknown airport: compare wall clocks, with a day of slack
                 dep, arr = self.scheduled_departure, self.scheduled_arrival + timedelta(hours=14)
             block = (arr - dep).total_seconds() / 60
             if not 0 < block <= schema.MAX_BLOCK_MINUTES:
                 raise ValueError("scheduled_arrival must be after scheduled_departure and within 20 hours")
+        self._flight = flight
         return self
 
 

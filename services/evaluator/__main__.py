@@ -1,8 +1,5 @@
 """Container entry: ``python -m services.evaluator [--window-days N] [--end YYYY-MM-DD]``."""
 
-import sys
+from services.evaluator.cli import main
 
-from flightdelay.cli import main
-
-sys.argv = ["flightdelay", "evaluate", *sys.argv[1:]]
 main()

@@ -2,29 +2,25 @@
 
 candidate (newest staged without a verdict) ─┐
 live model (latest.txt), if any ─────────────┼─▶ score the same labelled rows of new/clean/
-window: N days ending yesterday ─────────────┘
-    too few rows ──────────────────────────▶ no_decision
-    checksum/schema wrong ─────────────────▶ rejected
-    ROC-AUC below the bar ─────────────────▶ rejected
-    live exists and bootstrap lower bound of
-    AUC(candidate) − AUC(live) < −margin ──▶ rejected
-    otherwise ─────────────────────────────▶ promoted (registry.promote)
-every verdict: decisions/<id>.json + decisions/<id>.html
+window: N days ending yesterday ─────────────┘        │
+                                                      ▼
+                          policy.decide (pure) ─▶ verdict and reason
+                          act: promote (registry.promote) or record; then the HTML report
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from flightdelay import schema
+from flightdelay import layout, schema
 from flightdelay.config import Settings
-from flightdelay.datasets import NEW_CLEAN_PREFIX
 from flightdelay.errors import (
     AlreadyLive,
     CorruptRecord,
@@ -33,34 +29,47 @@ from flightdelay.errors import (
     RegistryError,
 )
 from flightdelay.features import feature_schema
-from flightdelay.metrics import paired_bootstrap_auc_difference, scores
 from flightdelay.partitions import read_partitions
-from flightdelay.registry import Decision, ModelArtifact, Registry, Verdict
+from flightdelay.records import Comparison, DataWindow, Decision, Evaluation, Verdict
+from flightdelay.registry import ModelArtifact, Registry
+from flightdelay.scoring import paired_bootstrap_auc_difference, scores
 from flightdelay.storage import ObjectStore
+from services.evaluator.policy import Ruling, decide, policy_of
 from services.evaluator.report import render
 
 log = logging.getLogger(__name__)
 
+# One exit code per outcome, so a scheduler (and its alarms) can tell them apart.
+EXIT_CODES: dict[Verdict, int] = {
+    "promoted": 0,
+    "rejected": 10,
+    "no_decision": 11,
+    "nothing_to_evaluate": 12,
+    "failed": 3,  # the promotion lost a race to another promoter
+}
+
 
 @dataclass
 class Outcome:
-    verdict: str  # promoted | rejected | no_decision | failed | nothing_to_evaluate
+    verdict: Verdict
     reason: str
     candidate: str | None = None
     decision: Decision | None = None
-    details: dict[str, Any] = field(default_factory=dict)
+    decision_key: str | None = None
+    evaluation: Evaluation | None = None
 
     def summary(self) -> dict[str, Any]:
+        evaluation = self.evaluation.model_dump(mode="json") if self.evaluation else {}
         return {
             "stage": "evaluate",
             "verdict": self.verdict,
             "reason": self.reason,
             "candidate": self.candidate,
             "decision_id": self.decision.id if self.decision else None,
-            "decision_key": f"decisions/{self.decision.id}.json" if self.decision else None,
+            "decision_key": self.decision_key,
             "report_key": self.decision.report_key if self.decision else None,
             "live_after": self.decision.live_after if self.decision else None,
-            **{k: self.details[k] for k in ("window", "metrics", "comparison") if k in self.details},
+            **{k: evaluation[k] for k in ("window", "metrics", "comparison") if evaluation.get(k)},
         }
 
 
@@ -78,16 +87,6 @@ def pick_candidate(registry: Registry, requested: str | None) -> str | None:
         if manifest.version not in decided and manifest.version != live:
             return manifest.version
     return None
-
-
-def policy_of(settings: Settings) -> dict[str, Any]:
-    return {
-        "min_rows": settings.eval_min_rows,
-        "min_roc_auc": settings.eval_min_roc_auc,
-        "margin": settings.eval_margin,
-        "bootstrap_resamples": settings.eval_bootstrap_resamples,
-        "bootstrap_seed": settings.eval_seed,
-    }
 
 
 def _predict(artifact: ModelArtifact, rows: pd.DataFrame) -> np.ndarray:
@@ -114,123 +113,101 @@ def evaluate(
     days = window_days or settings.eval_window_days
     end = end or (now.date() - timedelta(days=1))
     start = end - timedelta(days=days - 1)
-    rows = schema.labelled(read_partitions(data, NEW_CLEAN_PREFIX, start, end))
+    rows = schema.labelled(read_partitions(data, layout.NEW_CLEAN, start, end))
     y = schema.target(rows)
-    window = {
-        "start": start.isoformat(),
-        "end": end.isoformat(),
-        "rows": len(rows),
-        "base_rate": float(y.mean()) if len(y) else 0.0,
-    }
+    window = DataWindow(start=start, end=end, rows=len(rows), base_rate=float(y.mean()) if len(y) else 0.0)
     live_problem: str | None = None  # why a live model exists but cannot be compared with
     try:
         live_version = registry.live_version()
     except CorruptRecord as exc:
         live_version, live_problem = None, str(exc)
-    details: dict[str, Any] = {"window": window, "policy": policy, "candidate": version, "live": live_version}
-    if live_problem:
-        details["live_unusable"] = live_problem
+    evaluation = Evaluation(
+        candidate=version, live=live_version, live_unusable=live_problem, window=window, policy=policy
+    )
 
-    def conclude(verdict: str, reason: str) -> Outcome:
-        return _act(registry, verdict, version, reason, details, now, y=None, scores={})
-
-    if len(rows) < settings.eval_min_rows:
-        return conclude(
-            "no_decision",
-            f"only {len(rows)} labelled flights in {start}..{end}; the policy needs {settings.eval_min_rows}",
+    def conclude(ruling: Ruling, predictions: dict[str, np.ndarray] | None = None) -> Outcome:
+        return _act(
+            registry, ruling, evaluation, now, y=y if predictions else None, predictions=predictions or {}
         )
+
+    if len(rows) < policy.min_rows:  # not worth loading a model: too little to judge it on
+        return conclude(decide({}, None, policy, window=window))
     try:
         cand = registry.artifact(version, "staging", expected_features=feature_schema())
     except ModelIntegrityError as exc:
-        return conclude("rejected", f"candidate failed verification: {exc.reason}")
+        return conclude(decide({}, None, policy, window=window, candidate_problem=exc.reason))
 
-    p_cand = _predict(cand, rows)
-    metrics = {"candidate": scores(y, p_cand, cand.manifest.threshold)}
-    predictions = {"candidate": p_cand}
+    predictions = {"candidate": _predict(cand, rows)}
+    evaluation.metrics["candidate"] = scores(y, predictions["candidate"], cand.manifest.threshold)
     live: ModelArtifact | None = None
     if live_version is not None:
         try:
             live = registry.live(expected_features=feature_schema())
         except (ModelIntegrityError, RegistryError) as exc:
-            live_problem = details["live_unusable"] = str(exc)
+            live_problem = evaluation.live_unusable = str(exc)
             log.warning("live model unusable; the absolute bar alone decides", extra={"error": str(exc)})
     if live is not None:
         predictions["live"] = _predict(live, rows)
-        metrics["live"] = scores(y, predictions["live"], live.manifest.threshold)
-    details["metrics"] = metrics
-    auc = metrics["candidate"]["roc_auc"]
-
-    if not np.isfinite(auc):
-        verdict, reason = "no_decision", "the window has only one class: ROC-AUC is undefined"
-    elif auc < settings.eval_min_roc_auc:
-        verdict = "rejected"
-        reason = f"ROC-AUC {auc:.4f} is below the bar {settings.eval_min_roc_auc:.2f}"
-    elif live is None:
-        verdict = "promoted"
-        why = f"the live model cannot be used ({live_problem})" if live_problem else "no model is live"
-        reason = f"ROC-AUC {auc:.4f} clears the bar {settings.eval_min_roc_auc:.2f} and {why}"
-    else:
-        comparison = paired_bootstrap_auc_difference(
-            y,
-            p_cand,
-            predictions["live"],
-            resamples=settings.eval_bootstrap_resamples,
-            seed=settings.eval_seed,
-        )
-        details["comparison"] = comparison
-        diff, low, high = comparison["difference"], comparison["ci_low"], comparison["ci_high"]
-        interval = f"ROC-AUC difference {diff:+.4f} vs live {live.version} (95% CI [{low:+.4f}, {high:+.4f}])"
-        if low < -settings.eval_margin:
-            verdict, reason = (
-                "rejected",
-                f"may be worse than the live model: {interval} goes below −{settings.eval_margin}",
+        evaluation.metrics["live"] = scores(y, predictions["live"], live.manifest.threshold)
+        if math.isfinite(evaluation.metrics["candidate"]["roc_auc"]):
+            evaluation.comparison = Comparison(
+                **paired_bootstrap_auc_difference(
+                    y,
+                    predictions["candidate"],
+                    predictions["live"],
+                    resamples=policy.bootstrap_resamples,
+                    seed=policy.bootstrap_seed,
+                )
             )
-        else:
-            verdict, reason = "promoted", f"not worse than the live model: {interval}"
-    return _act(registry, verdict, version, reason, details, now, y=y, scores=predictions)
+    ruling = decide(
+        evaluation.metrics,
+        evaluation.comparison,
+        policy,
+        window=window,
+        live=live.version if live else None,
+        live_problem=live_problem,
+    )
+    return conclude(ruling, predictions)
 
 
 def _act(
     registry: Registry,
-    verdict: str,
-    version: str,
-    reason: str,
-    details: dict[str, Any],
+    ruling: Ruling,
+    evaluation: Evaluation,
     now: datetime,
     *,
     y: np.ndarray | None,
-    scores: dict[str, np.ndarray],
+    predictions: dict[str, np.ndarray],
 ) -> Outcome:
-    decision_id = registry.decision_id(now, version)
-    report_key = f"decisions/{decision_id}.html"
-    sentence = f"{version} {verdict.replace('_', ' ')}: {reason}."
+    version = evaluation.candidate
+    report_key = registry.report_key(registry.decision_id(now, version))
     html = render(
-        verdict=verdict,
-        sentence=sentence,
-        candidate=version,
-        live=details.get("live"),
-        window=details["window"],
-        metrics=details.get("metrics", {}),
-        comparison=details.get("comparison"),
-        policy=details["policy"],
+        evaluation,
+        verdict=ruling.verdict,
+        sentence=f"{version} {ruling.verdict.replace('_', ' ')}: {ruling.reason}.",
         y=y,
-        scores=scores,
+        predictions=predictions,
     )
     try:
-        if verdict == "promoted":
+        if ruling.verdict == "promoted":
             decision = registry.promote(
-                version, reason=reason, source="evaluator", details=details, report_key=report_key, now=now
+                version,
+                reason=ruling.reason,
+                source="evaluator",
+                details=evaluation,
+                report_key=report_key,
+                now=now,
             )
         else:
             decision = registry.record(
                 registry.new_decision(
-                    cast(Verdict, verdict),
+                    ruling.verdict,
                     version,
-                    reason,
+                    ruling.reason,
                     source="evaluator",
-                    previous=details.get("live"),
-                    live_after=details.get("live"),
-                    details=details,
+                    previous=evaluation.live,
+                    live_after=evaluation.live,
+                    details=evaluation,
                     report_key=report_key,
                     created_at=now,
                 )
@@ -238,8 +215,10 @@ def _act(
     except (PromotionConflict, AlreadyLive) as exc:
         # Another promoter won and recorded its decision: this run leaves nothing behind.
         log.warning("promotion lost a race", extra={"candidate": version, "error": str(exc)})
-        return Outcome("failed", f"promotion lost a race: {exc}", version, None, details)
+        return Outcome("failed", f"promotion lost a race: {exc}", version, evaluation=evaluation)
     # The report goes in after the decision that names it, so a lost race leaves no orphan report.
-    registry.store.put(report_key, html.encode(), if_absent=True)
-    log.info("evaluation", extra={"verdict": verdict, "candidate": version, "reason": reason})
-    return Outcome(verdict, reason, version, decision, details)
+    registry.attach_report(decision, html)
+    log.info("evaluation", extra={"verdict": ruling.verdict, "candidate": version, "reason": ruling.reason})
+    return Outcome(
+        ruling.verdict, ruling.reason, version, decision, registry.decision_key(decision.id), evaluation
+    )

@@ -6,11 +6,12 @@ Charts are inline SVG drawn here, so the report has no script, no dependency and
 from __future__ import annotations
 
 import html
-from typing import Any
 
 import numpy as np
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import roc_curve
+
+from flightdelay.records import Evaluation, Verdict
 
 COLORS = {"candidate": "#1565c0", "live": "#ef6c00"}
 SIZE, PAD = 320, 36
@@ -45,22 +46,19 @@ def _chart(title: str, x_label: str, y_label: str, series: list[str]) -> str:
 
 
 def render(
+    evaluation: Evaluation,
     *,
-    verdict: str,
+    verdict: Verdict,
     sentence: str,
-    candidate: str,
-    live: str | None,
-    window: dict[str, Any],
-    metrics: dict[str, dict[str, float]],
-    comparison: dict[str, float] | None,
-    policy: dict[str, Any],
     y: np.ndarray | None,
-    scores: dict[str, np.ndarray],
+    predictions: dict[str, np.ndarray],
 ) -> str:
     """The report as one HTML string."""
+    candidate, live, window = evaluation.candidate, evaluation.live, evaluation.window
+    metrics, comparison, policy = evaluation.metrics, evaluation.comparison, evaluation.policy
     roc, calibration = [], []
     if y is not None and len(np.unique(y)) == 2:
-        for name, p in scores.items():
+        for name, p in predictions.items():
             fpr, tpr, _ = roc_curve(y, p)
             step = max(1, len(fpr) // 400)
             roc.append(_polyline(fpr[::step], tpr[::step], COLORS[name]))
@@ -81,10 +79,10 @@ def render(
     comparison_html = ""
     if comparison:
         comparison_html = (
-            f"<p>ROC-AUC difference (candidate − live): <b>{comparison['difference']:+.4f}</b>, 95% paired "
-            f"bootstrap interval [{comparison['ci_low']:+.4f}, {comparison['ci_high']:+.4f}] over "
-            f"{int(comparison['resamples'])} resamples; the candidate is rejected when the lower bound is below "
-            f"−{policy['margin']}.</p>"
+            f"<p>ROC-AUC difference (candidate − live): <b>{comparison.difference:+.4f}</b>, 95% paired "
+            f"bootstrap interval [{comparison.ci_low:+.4f}, {comparison.ci_high:+.4f}] over "
+            f"{int(comparison.resamples)} resamples; the candidate is rejected when the lower bound is below "
+            f"−{policy.margin}.</p>"
         )
     charts = ""
     if roc:
@@ -97,7 +95,8 @@ def render(
             + "</div>"
         )
     policy_rows = "".join(
-        f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in policy.items()
+        f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
+        for k, v in policy.model_dump().items()
     )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Evaluation of {html.escape(candidate)}: {verdict}</title>
@@ -110,7 +109,7 @@ th{{text-align:left}} .charts{{display:flex;gap:1rem;flex-wrap:wrap}} figure{{ma
 </style></head><body>
 <p class="verdict {verdict}" id="verdict"><b>{verdict.replace("_", " ").upper()}</b>: {html.escape(sentence)}</p>
 <h2>Data window</h2>
-<p>{window["start"]} to {window["end"]}: {window["rows"]:,} labelled flights, {window["base_rate"]:.1%} arrived 15+
+<p>{window.start} to {window.end}: {window.rows:,} labelled flights, {window.base_rate:.1%} arrived 15+
 minutes late.</p>
 {comparison_html}
 <h2>Metrics</h2>

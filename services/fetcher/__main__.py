@@ -1,8 +1,5 @@
 """Container entry: ``python -m services.fetcher [--date YYYY-MM-DD] [--airports JFK,LGA]``."""
 
-import sys
+from services.fetcher.cli import main
 
-from flightdelay.cli import main
-
-sys.argv = ["flightdelay", "fetch", *sys.argv[1:]]
 main()

@@ -1,9 +1,8 @@
 """One fetch run: pull a day of flights, keep raw pages, write the clean partition, report.
 
-new/raw/date=D/run=R/<airport>-<offset>.json     every page as received, before parsing
-new/rejected/date=D/run=R.jsonl                  rows that failed validation, with the reason
-new/clean/date=D/flights.parquet                 replaced whole, only when the run succeeds
-new/runs/R.json                                  the run summary, success or failure
+Every page is kept as received before parsing; rejected rows are kept with their reason; the
+clean partition is replaced whole only when the run succeeds; every run leaves its summary,
+success or failure (the keys: flightdelay/layout.py).
 """
 
 from __future__ import annotations
@@ -18,11 +17,11 @@ from typing import Any
 
 import httpx
 
+from flightdelay import layout
 from flightdelay.config import Settings
-from flightdelay.datasets import NEW_CLEAN_PREFIX
 from flightdelay.errors import ConfigError, FetchError
 from flightdelay.logs import register_secret
-from flightdelay.partitions import partition_key, read_partitions, write_partition
+from flightdelay.partitions import read_partitions, write_partition
 from flightdelay.storage import ObjectStore
 from services.fetcher.client import AviationStackClient, Budget, Deadline, Page
 from services.fetcher.normalize import normalize
@@ -33,10 +32,10 @@ log = logging.getLogger(__name__)
 def _refuse_a_worse_day(
     settings: Settings, data: ObjectStore, day: date, *, kept: int, records: int, rejected: int
 ) -> None:
-    key = partition_key(NEW_CLEAN_PREFIX, day)
+    key = layout.partition_key(layout.NEW_CLEAN, day)
     if not data.exists(key):
         return
-    existing = len(read_partitions(data, NEW_CLEAN_PREFIX, day, day))
+    existing = len(read_partitions(data, layout.NEW_CLEAN, day, day))
     share = rejected / records if records else 0.0
     if existing and (kept == 0 or share > settings.fetch_max_rejected_share):
         raise FetchError(
@@ -74,7 +73,7 @@ def run_fetch(
     day = day or yesterday_utc()
     airports = airports or settings.fetch_airports
     run_id = new_run_id()
-    raw_prefix = f"new/raw/date={day.isoformat()}/run={run_id}"
+    raw_prefix = layout.raw_prefix(day, run_id)
     started = time.perf_counter()
     summary: dict[str, Any] = {
         "stage": "fetch",
@@ -84,8 +83,8 @@ def run_fetch(
     }
 
     def keep_raw(page: Page) -> None:
-        suffix = "" if page.attempt == 1 else f".attempt{page.attempt}"
-        data.put(f"{raw_prefix}/{page.airport}-{page.offset}{suffix}.json", page.body, if_absent=True)
+        key = layout.raw_page(day, run_id, airport=page.airport, offset=page.offset, attempt=page.attempt)
+        data.put(key, page.body, if_absent=True)
 
     budget = Budget(limit=settings.fetch_max_requests)
     own_http = http is None
@@ -117,11 +116,11 @@ def run_fetch(
             lines = result.rejected.to_json(
                 orient="records", lines=True, date_format="iso", default_handler=str
             )
-            data.put(f"new/rejected/date={day.isoformat()}/run={run_id}.jsonl", lines.encode())
+            data.put(layout.rejected(day, run_id), lines.encode())
         if not force:
             _refuse_a_worse_day(settings, data, day, kept=len(result.clean), records=result.records,
                                 rejected=len(result.rejected))  # fmt: skip
-        written = write_partition(data, NEW_CLEAN_PREFIX, day, result.clean)
+        written = write_partition(data, layout.NEW_CLEAN, day, result.clean)
         reasons = Counter(r.split(":")[0] for r in result.rejected.get("reason", []))
         summary.update(
             status="succeeded",
@@ -131,7 +130,7 @@ def run_fetch(
             rejected=len(result.rejected),
             rejected_by_reason=dict(reasons),
             duplicates_dropped=result.duplicates,
-            clean_key=f"{NEW_CLEAN_PREFIX}/date={day.isoformat()}/flights.parquet",
+            clean_key=layout.partition_key(layout.NEW_CLEAN, day),
             clean_bytes=written,
         )
     except Exception as exc:  # every run summary says how the run ended, whatever ended it
@@ -145,7 +144,7 @@ def run_fetch(
             raw_prefix=raw_prefix,
             seconds=round(time.perf_counter() - started, 2),
         )
-        data.put(f"new/runs/{run_id}.json", json.dumps(summary, indent=2).encode(), if_absent=True)
+        data.put(layout.fetch_run(run_id), json.dumps(summary, indent=2).encode(), if_absent=True)
         # One line per run: the "no successful fetch in 26 h" alarm counts these (metric filter).
         log.info(
             "fetch run",

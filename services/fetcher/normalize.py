@@ -18,8 +18,6 @@ import pandas as pd
 from flightdelay import schema
 from flightdelay.airports import airport_table, great_circle_km
 
-_KEY = ["flight_date", "carrier", "flight_number", "origin"]
-
 
 @dataclass
 class Normalized:
@@ -164,7 +162,9 @@ def _normalize(records: list[dict[str, Any]], *, day: str | None = None) -> Norm
             valid = valid[~other_day]
     # Operating entries first, so the copy kept for each flight is the operator's own record.
     ranked = valid.sort_values("_codeshare", kind="stable")
-    clean = ranked.drop_duplicates(_KEY, keep="first").sort_values(["sched_dep_utc", *_KEY])
+    clean = ranked.drop_duplicates(schema.FLIGHT_KEY, keep="first").sort_values(
+        ["sched_dep_utc", *schema.FLIGHT_KEY]
+    )
     clean = clean.drop(columns="_codeshare")
     rejected = rejected.drop(columns="_codeshare")
     return Normalized(

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from cli.demo import FETCH_DAYS, run
 from flightdelay import datasets
 from flightdelay.config import get_settings
-from flightdelay.demo import FETCH_DAYS, run
 from flightdelay.registry import Registry
 from flightdelay.storage import LocalStore
 

@@ -18,7 +18,7 @@ from tests.factories import staged
 
 def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "flightdelay", *args],
+        [sys.executable, "-m", "cli", *args],
         env={**os.environ, **env},
         capture_output=True,
         text=True,

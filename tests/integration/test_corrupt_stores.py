@@ -156,7 +156,7 @@ def test_a_repaired_pointer_is_picked_up_without_a_restart(tmp_path: Path, model
 def cli(*args: str, models: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "FLIGHTDELAY_MODELS_URL": str(models), "FLIGHTDELAY_DATA_URL": str(models / "data")}
     return subprocess.run(
-        [sys.executable, "-m", "flightdelay", *args], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "cli", *args], env=env, capture_output=True, text=True, timeout=120
     )
 
 
@@ -218,7 +218,8 @@ def test_a_corrupt_live_model_is_named_in_the_reason_not_called_absent(week: Loc
     assert outcome.verdict == "promoted"
     assert "no model is live" not in outcome.reason
     assert f"the live model cannot be used (model {live.version}: size" in outcome.reason
-    assert json.loads(week.get(f"decisions/{outcome.decision.id}.json").data)["details"]["live_unusable"]
+    assert outcome.decision_key is not None
+    assert json.loads(week.get(outcome.decision_key).data)["details"]["live_unusable"]
 
 
 class _Exploit:

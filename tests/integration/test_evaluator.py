@@ -14,8 +14,8 @@ import pytest
 
 from flightdelay import datasets, schema
 from flightdelay.config import Settings, get_settings
-from flightdelay.metrics import paired_bootstrap_auc_difference, scores
 from flightdelay.registry import Registry
+from flightdelay.scoring import paired_bootstrap_auc_difference, scores
 from flightdelay.storage import LocalStore, ObjectStore
 from services.evaluator.evaluate import evaluate
 from tests.factories import BASE_TIME, TEST_TYPES, NoisyModel, stage_model, write_days
@@ -67,7 +67,8 @@ def test_first_candidate_is_promoted_when_nothing_is_live(data: ObjectStore, goo
     assert outcome.verdict == "promoted"
     assert "no model is live" in outcome.reason
     assert data.get("latest.txt").data.decode() == f"prod/{m.version}/model.skops"
-    assert outcome.details["window"]["rows"] > 5000
+    assert outcome.evaluation is not None
+    assert outcome.evaluation.window.rows > 5000
     report = data.get(outcome.decision.report_key).data.decode()
     assert "PROMOTED" in report
     assert m.version in report
@@ -80,7 +81,9 @@ def test_a_better_candidate_is_promoted(data: ObjectStore, good_model: Any) -> N
     strong = stage_model(registry, good_model, now=at(1))
     outcome = run(data)
     assert outcome.verdict == "promoted"
-    assert outcome.details["comparison"]["ci_low"] > 0
+    assert outcome.evaluation is not None
+    assert outcome.evaluation.comparison is not None
+    assert outcome.evaluation.comparison.ci_low > 0
     assert registry.live_version() == strong.version
 
 
@@ -104,8 +107,10 @@ def test_an_equal_candidate_is_promoted_as_the_policy_says(data: ObjectStore, go
     registry.promote(first.version, reason="setup")
     twin = stage_model(registry, good_model, now=at(1))  # the same bytes, a later version
     outcome = run(data)
-    comparison = outcome.details["comparison"]
-    assert (comparison["difference"], comparison["ci_low"], comparison["ci_high"]) == (0.0, 0.0, 0.0)
+    assert outcome.evaluation is not None
+    assert outcome.evaluation.comparison is not None
+    comparison = outcome.evaluation.comparison
+    assert (comparison.difference, comparison.ci_low, comparison.ci_high) == (0.0, 0.0, 0.0)
     assert outcome.verdict == "promoted"  # not worse: lower bound 0 >= -margin
     assert registry.live_version() == twin.version
 
@@ -161,7 +166,7 @@ def test_two_evaluators_promoting_at_once_switch_latest_exactly_once(
             barrier.wait(timeout=60)
             original(*args)
 
-        mine._switch = switch_after_both_decided  # type: ignore[method-assign]  # a test seam: hold both promoters at the switch
+        mine._switch = switch_after_both_decided  # type: ignore[method-assign,assignment]  # a test seam: hold both promoters at the switch
         return evaluate(settings(), data, mine, candidate=version, end=END)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -209,8 +214,8 @@ def test_rollback_after_evaluator_promotions(data: ObjectStore, good_model: Any)
 def test_decision_metrics_over_replayed_days_match_a_direct_computation(
     tmp_path: Path, good_model: Any
 ) -> None:
+    from offline.aviationstack import ReplayServer
     from services.fetcher.fetch import run_fetch
-    from services.fetcher.replay import ReplayServer
 
     store = LocalStore(tmp_path)
     with ReplayServer(key="k") as server:
@@ -219,7 +224,9 @@ def test_decision_metrics_over_replayed_days_match_a_direct_computation(
             run_fetch(fetch_settings, store, date(2013, 12, day))
     m = stage_model(Registry(store), good_model, now=at(0), threshold=0.27)
     outcome = run(store)
-    recorded = Registry(store).decisions()[0].details["metrics"]["candidate"]
+    details = Registry(store).decisions()[0].details
+    assert details is not None
+    recorded = details.metrics["candidate"]
     direct_rows = schema.labelled(datasets.load_flights(date(2013, 12, 1), END))
     y = schema.target(direct_rows)
     p = good_model.predict_proba(direct_rows)[:, 1]

@@ -19,10 +19,11 @@ from flightdelay import datasets
 from flightdelay.config import Settings, get_settings
 from flightdelay.errors import FetchError, ProviderAuthError, QuotaExhausted, RequestBudgetExceeded
 from flightdelay.features import FlightFeatures
-from flightdelay.partitions import partition_key, read_partitions
+from flightdelay.layout import partition_key
+from flightdelay.partitions import read_partitions
 from flightdelay.storage import LocalStore, ObjectStore
+from offline.aviationstack import ReplayServer, records_for
 from services.fetcher.fetch import run_fetch
-from services.fetcher.replay import ReplayServer, records_for
 
 KEY = "replay-test-key-8c1f"
 DAY = date(2013, 12, 3)

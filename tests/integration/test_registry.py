@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 
 import pytest
 
@@ -13,7 +14,9 @@ from flightdelay.errors import (
     RegistryError,
     VersionNotFound,
 )
-from flightdelay.registry import LATEST_KEY, FeatureColumn, Registry, make_version
+from flightdelay.features import FeatureColumn
+from flightdelay.records import DataWindow, Evaluation, Policy
+from flightdelay.registry import LATEST_KEY, Registry, make_version
 from flightdelay.storage import ObjectStore
 from tests.factories import BASE_TIME, artifact_bytes, metadata, staged
 
@@ -68,14 +71,22 @@ def test_first_promotion_copies_to_prod_and_writes_latest(registry: Registry) ->
     assert live.load() == {"model": 0}
 
 
-def test_promotion_records_a_decision(registry: Registry) -> None:
+def test_promotion_records_a_decision_with_its_evaluation(registry: Registry) -> None:
     a, b = staged(registry, 2)
     registry.promote(a.version, reason="first")
-    registry.promote(b.version, reason="better", details={"roc_auc": 0.71})
+    evaluation = Evaluation(
+        candidate=b.version,
+        live=a.version,
+        window=DataWindow(start=date(2013, 12, 1), end=date(2013, 12, 7), rows=600, base_rate=0.2),
+        policy=Policy(min_rows=500, min_roc_auc=0.6, margin=0.005, bootstrap_resamples=100, bootstrap_seed=1),
+        metrics={"candidate": {"roc_auc": 0.71}},
+    )
+    registry.promote(b.version, reason="better", details=evaluation)
     latest = registry.decisions()[0]
     assert latest.version == b.version
     assert latest.previous == a.version
-    assert latest.details == {"roc_auc": 0.71}
+    assert latest.details == evaluation
+    assert registry.decisions()[1].details is None  # a promotion by hand rests on no evaluation
 
 
 def test_promoting_an_unknown_version_is_refused(registry: Registry) -> None:

@@ -1,4 +1,5 @@
-"""The fast inference path gives exactly the probabilities of predict_proba."""
+"""Serving: a flight as asked about gives the features training computes, and the fast inference
+path gives exactly the probabilities of predict_proba."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import numpy as np
 import pytest
 
 from flightdelay import datasets, schema
-from flightdelay.serving import fast_predictor
+from flightdelay.features import FlightFeatures
+from flightdelay.serving import fast_predictor, feature_matrix, scheduled_flight
 from training.models import CANDIDATES
 
 
@@ -24,3 +26,31 @@ def test_fast_predictions_equal_predict_proba(flights: Any, name: str) -> None:
     X[:5, 0] = np.nan  # unknown carriers take the imputation path too
     expected = model[1:].predict_proba(X)[:, 1]
     np.testing.assert_allclose(fast_predictor(model[1:])(X), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_flights_as_asked_get_the_features_of_their_stored_rows(flights: Any) -> None:
+    """The API's path (wall-clock times → UTC once → arrays) and training's path (the normalized
+    table) give the same numbers, on real flights, across a DST change (March 10, November 3)."""
+    features = FlightFeatures().fit(flights)
+    rows = flights[flights["flight_date"].dt.month.isin([3, 11])].head(2000)
+    asked = [
+        scheduled_flight(
+            r.carrier, r.origin, r.dest, r.sched_dep_local.to_pydatetime(), r.sched_arr_local.to_pydatetime()
+        )
+        for r in rows.itertuples()
+    ]
+    np.testing.assert_array_equal(feature_matrix(features, asked), features.transform(rows))
+
+
+def test_a_flight_with_an_unknown_airport_or_no_arrival_still_gets_features(flights: Any) -> None:
+    features = FlightFeatures().fit(flights)
+    row = flights.iloc[0]
+    asked = [
+        scheduled_flight("B6", "JFK", "XXX", row.sched_dep_local.to_pydatetime()),
+        scheduled_flight("ZZ", "QQQ", "BOS", row.sched_dep_local.to_pydatetime(), None),
+    ]
+    assert asked[0].departure_utc is not None
+    assert asked[1].departure_utc is None  # no zone for QQQ: unknown, not an error
+    matrix = feature_matrix(features, asked)
+    assert matrix.shape == (2, features.transform(flights.head(1)).shape[1])
+    assert np.isnan(matrix[1, 0])  # an unknown carrier is a missing value

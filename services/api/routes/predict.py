@@ -77,7 +77,7 @@ async def predict(
 ) -> Response:
     """Probability that one flight (or each of a batch) arrives 15 or more minutes late."""
     flights = body.flights if isinstance(body, BatchIn) else [body]  # the batch limit: BatchIn's validator
-    probabilities, loaded = await batcher.predict(flights)
+    probabilities, loaded = await batcher.predict([f.flight for f in flights])
     predictions = _predictions(probabilities, loaded, settings, metrics)
     out = (
         BatchOut(model_version=loaded.version, predictions=predictions)

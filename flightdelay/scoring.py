@@ -1,4 +1,5 @@
-"""Classification metrics shared by training and the evaluator, so both report the same numbers."""
+"""Scores of a model on labelled flights, shared by training and the evaluator, so both report the same
+numbers (not the API's Prometheus metrics)."""
 
 from __future__ import annotations
 

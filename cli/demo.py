@@ -1,7 +1,8 @@
 """The whole loop on real flights, on the local stores, in one command (``flightdelay demo``).
 
-Like cli.py this is an edge of the system: it drives the services, each through its own entry
-function, exactly as the scheduled tasks and the API run them in AWS.
+An edge of the system, like the rest of cli/: it drives the stages, each through its own entry
+function, exactly as the scheduled tasks and the API run them in AWS, with the Aviation Stack
+replay (offline/) standing in for the provider.
 
     seed Jan–Nov ─▶ train v1 ─▶ replay + fetch Dec 1–14 ─▶ evaluate v1 on Dec 8–14 (nothing live: promote)
     ─▶ API up, ask about real flights ─▶ train v2 with Dec 1–7 ─▶ evaluate v2 on Dec 8–14
@@ -26,6 +27,12 @@ from flightdelay.config import Settings
 from flightdelay.errors import ConfigError, FlightDelayError
 from flightdelay.registry import Registry
 from flightdelay.storage import LocalStore, ObjectStore, open_store
+from offline.aviationstack import ReplayServer
+from services.api.app import create_app
+from services.api.server import RunningServer
+from services.evaluator.evaluate import Outcome, evaluate
+from services.fetcher.fetch import run_fetch
+from training.train import train
 
 Say = Callable[[str], None]
 FETCH_DAYS = [date(2013, 12, d) for d in range(1, 15)]
@@ -127,13 +134,6 @@ def run(
     progress: Callable[[str], Any] | None = None,
 ) -> DemoResult:
     """Run the loop; every server started here is stopped when it returns or fails."""
-    from services.api.app import create_app
-    from services.api.server import RunningServer
-    from services.evaluator.evaluate import evaluate
-    from services.fetcher.fetch import run_fetch
-    from services.fetcher.replay import ReplayServer
-    from training.train import train
-
     started = time.monotonic()
     result = DemoResult()
     if settings.eval_min_roc_auc > DEMO_MIN_ROC_AUC:
@@ -236,7 +236,7 @@ def run(
         except FlightDelayError as exc:
             say(f"    nothing to roll back to: {exc}")
         else:
-            result.decisions.append(f"decisions/{rolled.id}.json")
+            result.decisions.append(registry.decision_key(rolled.id))
             waited = _wait_for_version(api.url, rolled.version or "", timeout=30)
             result.api_versions["after_rollback"] = rolled.version or ""
             say(f"    latest.txt points at {rolled.version} again; the API followed in {waited:.1f} s.")
@@ -266,8 +266,8 @@ def _summary(settings: Settings, result: DemoResult, say: Say) -> None:
     )
 
 
-def _record(result: DemoResult, outcome: Any) -> None:
-    if outcome.decision is not None:
-        result.decisions.append(f"decisions/{outcome.decision.id}.json")
+def _record(result: DemoResult, outcome: Outcome) -> None:
+    if outcome.decision is not None and outcome.decision_key is not None:
+        result.decisions.append(outcome.decision_key)
         if outcome.decision.report_key:
             result.reports.append(outcome.decision.report_key)

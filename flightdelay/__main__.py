@@ -1,3 +1,0 @@
-from flightdelay.cli import main
-
-main()

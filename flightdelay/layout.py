@@ -1,0 +1,53 @@
+"""The DATA bucket's keys: the only module that knows them (the MODELS keys live in registry.py).
+
+    training/date=YYYY-MM-DD/flights.parquet       historical flights (seeded), one object a day
+    training/seed-summary.json                     what the last seed wrote
+    new/raw/date=D/run=R/<airport>-<offset>.json   every fetched page as received, before parsing
+    new/rejected/date=D/run=R.jsonl                fetched records that failed validation, with why
+    new/clean/date=D/flights.parquet               a fetched day, normalized; replaced whole by a re-run
+    new/runs/R.json                                one summary a fetch run, success or failure
+
+Daily partitions are Hive-style, so Athena and Glue read them as they lie.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+TRAINING = "training"
+NEW_CLEAN = "new/clean"
+PARTITION_FILE = "flights.parquet"
+_PARTITION_DAY = re.compile(r"date=(\d{4}-\d{2}-\d{2})/" + re.escape(PARTITION_FILE) + "$")
+
+
+def partition_key(prefix: str, day: date) -> str:
+    return f"{prefix.rstrip('/')}/date={day.isoformat()}/{PARTITION_FILE}"
+
+
+def partition_day(key: str) -> date | None:
+    """The day a partition key holds, or None for any other key."""
+    match = _PARTITION_DAY.search(key)
+    return date.fromisoformat(match.group(1)) if match else None
+
+
+def seed_summary() -> str:
+    return f"{TRAINING}/seed-summary.json"
+
+
+def raw_prefix(day: date, run_id: str) -> str:
+    return f"new/raw/date={day.isoformat()}/run={run_id}"
+
+
+def raw_page(day: date, run_id: str, *, airport: str, offset: int, attempt: int) -> str:
+    """A fetched page; a retried request keeps every attempt (``.attemptN``) beside the first."""
+    suffix = "" if attempt == 1 else f".attempt{attempt}"
+    return f"{raw_prefix(day, run_id)}/{airport}-{offset}{suffix}.json"
+
+
+def rejected(day: date, run_id: str) -> str:
+    return f"new/rejected/date={day.isoformat()}/run={run_id}.jsonl"
+
+
+def fetch_run(run_id: str) -> str:
+    return f"new/runs/{run_id}.json"

@@ -1,0 +1,108 @@
+"""The JSON records of the MODELS bucket: what a model is (its manifest) and what was decided about it.
+
+registry.py reads and writes them (it alone knows where they lie); the evaluator fills in an
+``Evaluation``; everything else only reads them.
+"""
+
+from __future__ import annotations
+
+import platform
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from flightdelay.features import FeatureColumn
+
+Stage = Literal["staging", "prod"]
+# Every outcome of an evaluation, promotion or rollback; each has one exit code (services/evaluator).
+Verdict = Literal["promoted", "rejected", "no_decision", "nothing_to_evaluate", "failed", "rolled_back"]
+ARTIFACT_NAME = "model.skops"
+
+
+class DataWindow(BaseModel):
+    """A slice of flights a model was trained, validated or evaluated on."""
+
+    start: date
+    end: date
+    rows: int
+    base_rate: float = Field(description="share of flights arriving 15+ minutes late")
+
+
+class ModelMetadata(BaseModel):
+    """What the trainer knows about a model; the registry adds identity and checksum."""
+
+    model_type: str
+    feature_schema: list[FeatureColumn]
+    threshold: float = Field(ge=0.0, le=1.0, description="decision threshold on P(delayed)")
+    training_data: DataWindow
+    validation_data: DataWindow | None = None
+    metrics: dict[str, float] = Field(default_factory=dict, description="validation metrics")
+    candidates: dict[str, dict[str, float]] = Field(default_factory=dict)
+    params: dict[str, Any] = Field(default_factory=dict)
+    python_version: str = Field(default_factory=platform.python_version)
+    sklearn_version: str = ""
+    git_commit: str | None = None
+
+
+class Manifest(ModelMetadata):
+    version: str
+    sha256: str
+    size_bytes: int
+    created_at: datetime
+    artifact: str = ARTIFACT_NAME
+
+
+class Policy(BaseModel):
+    """The promotion policy an evaluation applied (from the FLIGHTDELAY_EVAL_* settings)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    min_rows: int
+    min_roc_auc: float
+    margin: float
+    bootstrap_resamples: int
+    bootstrap_seed: int
+
+
+class Comparison(BaseModel):
+    """ROC-AUC(candidate) − ROC-AUC(live) on the same flights, with its 95% bootstrap interval."""
+
+    difference: float
+    ci_low: float
+    ci_high: float
+    resamples: float
+
+
+class Evaluation(BaseModel):
+    """What an evaluator's verdict rests on: the window, the policy, both models' scores."""
+
+    candidate: str
+    live: str | None = None
+    live_unusable: str | None = Field(None, description="why a live model exists but was not compared")
+    window: DataWindow
+    policy: Policy
+    metrics: dict[str, dict[str, float]] = Field(
+        default_factory=dict, description="by model: candidate, live"
+    )
+    comparison: Comparison | None = None
+
+
+class Decision(BaseModel):
+    """One verdict on one version, as stored under ``decisions/``."""
+
+    id: str
+    created_at: datetime
+    verdict: Verdict
+    version: str | None
+    previous: str | None = Field(None, description="the live version before this decision")
+    live_after: str | None = Field(None, description="the live version after this decision")
+    reason: str
+    source: str = "cli"
+    details: Evaluation | None = Field(None, description="the evaluation, for an evaluator's decision")
+    report_key: str | None = None
+
+    @field_validator("details", mode="before")
+    @classmethod
+    def _no_evaluation(cls, value: object) -> object:
+        return None if value == {} else value  # records of promotions by hand hold an empty object
