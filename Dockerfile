@@ -1,17 +1,22 @@
 # One Dockerfile, four images: docker build --target api|fetcher|evaluator|training -t … .
 # They share the build and the runtime layers; only the installed extras and the command differ.
 FROM python:3.11-slim AS build
-ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+# Every version comes from uv.lock (--locked refuses a lock that no longer matches pyproject.toml).
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    UV_PROJECT_ENVIRONMENT=/opt/venv UV_PYTHON_DOWNLOADS=never UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy
+RUN pip install --no-cache-dir uv==0.13.9
 WORKDIR /src
-RUN python -m venv /opt/venv
-COPY pyproject.toml README.md ./
+COPY pyproject.toml uv.lock README.md ./
+# The dependencies first, in a layer of their own: a code change does not reinstall them.
+RUN uv sync --locked --no-install-project --no-cache
 COPY flightdelay ./flightdelay
 COPY services ./services
 COPY training ./training
-RUN /opt/venv/bin/pip install --no-cache-dir .
+COPY cli ./cli
+RUN uv sync --locked --no-editable --no-cache
 
 FROM build AS build-api
-RUN /opt/venv/bin/pip install --no-cache-dir ".[api]"
+RUN uv sync --locked --no-editable --no-cache --extra api
 
 FROM python:3.11-slim AS runtime
 ARG GIT_COMMIT=unknown

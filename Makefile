@@ -3,16 +3,22 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+UV_VERSION := 0.13.9
 
-.PHONY: setup browser test lint format demo bench check-infra deploy-local clean
+.PHONY: setup lock browser test lint format demo bench check-infra deploy-local clean
 
-$(STAMP): pyproject.toml
+# Every version comes from uv.lock (the images install from it too); --locked fails if the lock
+# no longer matches pyproject.toml. uv itself is the one tool installed by pip, pinned here.
+$(STAMP): pyproject.toml uv.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet 'uv==$(UV_VERSION)'
+	UV_PYTHON_DOWNLOADS=never $(BIN)/uv sync --quiet --locked --inexact --extra dev --python $(BIN)/python
 	touch $(STAMP)
 
-setup: $(STAMP) ## create .venv and install the project with its dev extras (idempotent)
+setup: $(STAMP) ## create .venv and install the project with its dev extras, as locked (idempotent)
+
+lock: ## after changing dependencies in pyproject.toml: re-resolve uv.lock (then commit both)
+	$(BIN)/uv lock
 
 # Debian's Chromium for the page's browser test (Playwright drives it; it never downloads a browser).
 browser:
@@ -23,10 +29,12 @@ browser:
 test: setup browser ## the whole test suite
 	$(BIN)/pytest
 
-lint: setup ## ruff, formatting, and mypy --strict on the core
+lint: setup ## ruff, formatting, mypy --strict on every package, the lock and the pre-commit config
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/uv lock --check
+	$(BIN)/pre-commit validate-config
 
 format: setup
 	$(BIN)/ruff check --fix .

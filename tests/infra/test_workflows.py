@@ -100,8 +100,28 @@ def test_the_rules_catch_a_bad_workflow() -> None:
         assert problem in found, (problem, found)
 
 
-def test_dependabot_watches_actions_and_pip_with_a_cooldown() -> None:
+def test_dependabot_watches_actions_the_lock_and_the_image_with_a_cooldown() -> None:
     config = yaml.safe_load((WORKFLOWS[0].parents[1] / "dependabot.yml").read_text())
     ecosystems = {u["package-ecosystem"]: u for u in config["updates"]}
-    assert {"github-actions", "pip"} <= set(ecosystems)
+    assert {"github-actions", "uv", "docker"} <= set(ecosystems)
     assert all(u["cooldown"]["default-days"] >= 1 for u in ecosystems.values())
+
+
+def test_the_image_and_the_checkout_install_exactly_the_lock() -> None:
+    """uv.lock is the one list of versions: the Dockerfile and `make setup` refuse a stale lock."""
+    root = WORKFLOWS[0].parents[2]
+    dockerfile, makefile = (root / "Dockerfile").read_text(), (root / "Makefile").read_text()
+    assert "COPY pyproject.toml uv.lock" in dockerfile
+    installs = [line for line in dockerfile.splitlines() if "uv sync" in line]
+    assert installs
+    assert all("--locked" in line for line in installs)
+    assert "pip install" not in dockerfile.replace("pip install --no-cache-dir uv==", "")
+    assert "uv sync --quiet --locked" in makefile
+    assert "pip install --quiet -e" not in makefile
+
+
+def test_the_images_leave_the_offline_stand_ins_out() -> None:
+    root = WORKFLOWS[0].parents[2]
+    ignored = (root / ".dockerignore").read_text().splitlines()
+    assert "offline" in ignored
+    assert "COPY offline" not in (root / "Dockerfile").read_text()
