@@ -14,7 +14,9 @@ import pandas as pd
 from fastapi import FastAPI
 
 from flightdelay import schema
-from services.api.schemas import FlightIn, PredictionOut
+from services.api.schemas import ConditionsUsed, FlightIn, PredictionOut
+
+NO_CONDITIONS = ConditionsUsed(known_at=None, hours_ahead=None, weather_age_minutes=None, departures=False)
 
 
 def ceiling() -> FastAPI:
@@ -22,7 +24,9 @@ def ceiling() -> FastAPI:
 
     @app.post("/predict")
     async def predict(flight: FlightIn) -> PredictionOut:
-        return PredictionOut(probability=0.25, delayed=False, risk="low", model_version="constant")
+        return PredictionOut(
+            probability=0.25, delayed=False, risk="low", model_version="constant", conditions=NO_CONDITIONS
+        )
 
     return app
 
@@ -45,6 +49,8 @@ def naive() -> FastAPI:
             ]
         )
         p = float(model.predict_proba(schema.from_schedule(frame))[0, 1])
-        return PredictionOut(probability=p, delayed=p >= 0.3, risk="low", model_version="naive")
+        return PredictionOut(
+            probability=p, delayed=p >= 0.3, risk="low", model_version="naive", conditions=NO_CONDITIONS
+        )
 
     return app

@@ -26,6 +26,7 @@ from flightdelay import datasets, entry
 from flightdelay.errors import ConfigError
 from flightdelay.storage import open_store
 from services.api import cli as api_cli
+from services.conditions import cli as conditions_cli
 from services.evaluator import cli as evaluator_cli
 from services.fetcher import cli as fetcher_cli
 from training import cli as training_cli
@@ -37,7 +38,14 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-for sub_app in (models.app, training_cli.app, fetcher_cli.app, evaluator_cli.app, api_cli.app):
+for sub_app in (
+    models.app,
+    training_cli.app,
+    fetcher_cli.app,
+    conditions_cli.app,
+    evaluator_cli.app,
+    api_cli.app,
+):
     app.add_typer(sub_app)
 
 

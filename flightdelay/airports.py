@@ -54,3 +54,16 @@ def coordinates() -> dict[str, tuple[float, float]]:
 def timezones() -> dict[str, str]:
     """IATA code → IANA time zone."""
     return {str(code): str(tz) for code, tz in airport_table()["tz"].items()}
+
+
+@cache
+def _icao() -> dict[str, str]:
+    import airportsdata
+
+    return {code: str(row["icao"]) for code, row in airportsdata.load("IATA").items() if row.get("icao")}
+
+
+def icao_codes(iata: Iterable[str]) -> dict[str, str]:
+    """IATA code → ICAO code (the weather stations' names), for the codes that have one."""
+    table = _icao()
+    return {code: table[code] for code in iata if code in table}

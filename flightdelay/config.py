@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from flightdelay.errors import ConfigError
@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     fetch_page_deadline_seconds: float = Field(60.0, gt=0)
     fetch_run_deadline_seconds: float = Field(1800.0, gt=0)
 
+    # --- conditions: the airports' weather (METAR, Aviation Weather Center; no key)
+    aviationweather_url: str = "https://aviationweather.gov/api/data"
+    conditions_hours: float = Field(3.0, gt=0, le=360)  # hours of observations pulled each run
+    http_user_agent: str = "flightdelay/0.1 (flight delay prediction; github.com/flightdelay)"
+
     # --- training
     train_seed: int = 42
 
@@ -59,8 +64,7 @@ class Settings(BaseSettings):
     api_poll_seconds: float = Field(10.0, gt=0)
     api_max_batch: int = Field(10_000, ge=1)
     api_max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024)
-    risk_medium: float = Field(0.25, gt=0, lt=1)
-    risk_high: float = Field(0.45, gt=0, lt=1)
+    risk_high: float = Field(0.45, gt=0, lt=1)  # "medium" starts at the live model's own threshold
 
     @field_validator("fetch_airports", mode="before")
     @classmethod
@@ -75,12 +79,6 @@ class Settings(BaseSettings):
         if value.startswith("s3://") and len(value) <= len("s3://"):
             raise ValueError("s3:// URL needs a bucket name")
         return value
-
-    @model_validator(mode="after")
-    def _check_risk_tiers(self) -> Settings:
-        if self.risk_medium >= self.risk_high:
-            raise ValueError("FLIGHTDELAY_RISK_MEDIUM must be below FLIGHTDELAY_RISK_HIGH")
-        return self
 
 
 def get_settings(**overrides: object) -> Settings:

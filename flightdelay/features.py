@@ -22,10 +22,11 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from flightdelay import conditions
 from flightdelay.airports import distance_km
 
 CATEGORICAL = ("carrier", "origin", "dest", "route")
-NUMERIC = (
+TIMETABLE = (
     "dep_hour",
     "arr_hour",
     "weekday",
@@ -34,8 +35,12 @@ NUMERIC = (
     "days_to_holiday",
     "origin_hour_departures",
 )
+# Then the conditions at the origin as known some hours before departure (conditions.py): columns of
+# the same names in the rows given to ``transform``; absent or NaN means unknown.
+NUMERIC = TIMETABLE + conditions.FEATURES
 FEATURES = CATEGORICAL + NUMERIC
-# Columns of the normalized table the features read: all known before departure.
+# Columns of the normalized table the features read: all known before departure (the conditions'
+# columns are read too where present).
 INPUT_COLUMNS = (
     "carrier",
     "origin",
@@ -129,6 +134,11 @@ class FlightFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # 
             _slot(str(o), int(w), int(h)): float(v) for (o, w, h), v in rate.items()
         }
         self.known_origins_ = sorted({key.split("|")[0] for key in self.congestion_})
+        # A condition never known in training (no weather collected yet) carries nothing to learn:
+        # it is a constant 0, which every model accepts (gradient boosting refuses an all-NaN column).
+        self.unseen_conditions_ = [
+            name for name in conditions.FEATURES if name not in X.columns or X[name].isna().all()
+        ]
         self.n_features_in_ = len(INPUT_COLUMNS)
         return self
 
@@ -144,6 +154,12 @@ class FlightFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # 
             arr_local=_column(X["sched_arr_local"], MINUTE),
             dep_utc=_column(X["sched_dep_utc"], MINUTE),
             arr_utc=_column(X["sched_arr_utc"], MINUTE),
+            at_origin=conditions.Known(
+                {
+                    name: X[name].to_numpy(dtype=float) if name in X.columns else np.full(len(X), np.nan)
+                    for name in conditions.FEATURES
+                }
+            ),
         )
 
     def compute(
@@ -156,8 +172,10 @@ class FlightFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # 
         arr_local: np.ndarray,
         dep_utc: np.ndarray,
         arr_utc: np.ndarray,
+        at_origin: conditions.Known | None = None,
     ) -> np.ndarray:
-        """The feature matrix from plain arrays (strings as objects, times as naive datetime64[m])."""
+        """The feature matrix from plain arrays (strings as objects, times as naive datetime64[m]),
+        and the conditions known before departure (None: unknown)."""
         n = len(carrier)
         out = np.empty((n, len(FEATURES)), dtype=float)
         routes = _routes(origin, dest)
@@ -188,6 +206,11 @@ class FlightFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # 
             dtype=float,
             count=n,
         )
+        at_origin = at_origin if at_origin is not None else conditions.Known.unknown(n)
+        for name in conditions.FEATURES:
+            out[:, FEATURES.index(name)] = at_origin.values[name]
+        for name in self.unseen_conditions_:
+            out[:, FEATURES.index(name)] = 0.0
         return out
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:

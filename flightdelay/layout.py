@@ -6,6 +6,9 @@
     new/rejected/date=D/run=R.jsonl                fetched records that failed validation, with why
     new/clean/date=D/flights.parquet               a fetched day, normalized; replaced whole by a re-run
     new/runs/R.json                                one summary a fetch run, success or failure
+    conditions/weather/date=D/observations.parquet weather observed at each airport that day (UTC)
+    conditions/latest.json                         each airport's conditions as known at one time
+    conditions/runs/R.json                         one summary a conditions run
 
 Daily partitions are Hive-style, so Athena and Glue read them as they lie.
 """
@@ -17,18 +20,28 @@ from datetime import date
 
 TRAINING = "training"
 NEW_CLEAN = "new/clean"
+WEATHER = "conditions/weather"
 PARTITION_FILE = "flights.parquet"
-_PARTITION_DAY = re.compile(r"date=(\d{4}-\d{2}-\d{2})/" + re.escape(PARTITION_FILE) + "$")
+OBSERVATIONS_FILE = "observations.parquet"
+_PARTITION_DAY = re.compile(r"date=(\d{4}-\d{2}-\d{2})/([^/]+)$")
 
 
-def partition_key(prefix: str, day: date) -> str:
-    return f"{prefix.rstrip('/')}/date={day.isoformat()}/{PARTITION_FILE}"
+def partition_key(prefix: str, day: date, name: str = PARTITION_FILE) -> str:
+    return f"{prefix.rstrip('/')}/date={day.isoformat()}/{name}"
 
 
-def partition_day(key: str) -> date | None:
+def partition_day(key: str, name: str = PARTITION_FILE) -> date | None:
     """The day a partition key holds, or None for any other key."""
     match = _PARTITION_DAY.search(key)
-    return date.fromisoformat(match.group(1)) if match else None
+    return date.fromisoformat(match.group(1)) if match and match.group(2) == name else None
+
+
+def latest_conditions() -> str:
+    return "conditions/latest.json"
+
+
+def conditions_run(run_id: str) -> str:
+    return f"conditions/runs/{run_id}.json"
 
 
 def seed_summary() -> str:

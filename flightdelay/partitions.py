@@ -12,7 +12,8 @@ from datetime import date
 import pandas as pd
 
 from flightdelay import schema
-from flightdelay.layout import partition_day, partition_key
+from flightdelay.conditions import empty_observations
+from flightdelay.layout import OBSERVATIONS_FILE, WEATHER, partition_day, partition_key
 from flightdelay.storage import ObjectStore
 
 
@@ -57,3 +58,22 @@ def read_partitions(
     if not frames:
         return schema.empty()
     return schema.conform(pd.concat(frames, ignore_index=True))
+
+
+def write_observations(store: ObjectStore, day: date, observations: pd.DataFrame) -> int:
+    """Replace one day of weather observations whole; returns the bytes written."""
+    data = to_parquet_bytes(observations.sort_values(["obs_utc", "airport"]))
+    store.put(partition_key(WEATHER, day, OBSERVATIONS_FILE), data)
+    return len(data)
+
+
+def read_observations(store: ObjectStore, start: date | None = None, end: date | None = None) -> pd.DataFrame:
+    """The weather observations of the days in [start, end] (conditions.py's table)."""
+    frames = []
+    for key in store.list(WEATHER + "/"):
+        day = partition_day(key, OBSERVATIONS_FILE)
+        if day is not None and (start is None or day >= start) and (end is None or day <= end):
+            frames.append(pd.read_parquet(io.BytesIO(store.get(key).data)))
+    if not frames:
+        return empty_observations()
+    return pd.concat(frames, ignore_index=True).sort_values(["obs_utc", "airport"], ignore_index=True)

@@ -38,6 +38,9 @@ class ModelMetadata(BaseModel):
     training_data: DataWindow
     validation_data: DataWindow | None = None
     metrics: dict[str, float] = Field(default_factory=dict, description="validation metrics")
+    horizons: dict[str, dict[str, float]] = Field(
+        default_factory=dict, description="validation metrics seen from each horizon (conditions.py)"
+    )
     candidates: dict[str, dict[str, float]] = Field(default_factory=dict)
     params: dict[str, Any] = Field(default_factory=dict)
     python_version: str = Field(default_factory=platform.python_version)
@@ -86,6 +89,9 @@ class Evaluation(BaseModel):
         default_factory=dict, description="by model: candidate, live"
     )
     comparison: Comparison | None = None
+    horizons: dict[str, dict[str, dict[str, float]]] = Field(
+        default_factory=dict, description="scores by model, then by horizon (days_ahead, 4h, 2h, 1h)"
+    )
 
 
 class Decision(BaseModel):

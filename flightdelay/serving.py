@@ -26,6 +26,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 
 from flightdelay.airports import timezones
+from flightdelay.conditions import Known
 from flightdelay.features import FlightFeatures
 from flightdelay.schema import local_to_utc
 
@@ -62,16 +63,24 @@ def scheduled_flight(
     )
 
 
-def feature_matrix(features: FlightFeatures, flights: Sequence[ScheduledFlight]) -> np.ndarray:
-    """The model inputs of a batch of flights: the same numbers ``features.transform`` gives for them."""
+def departures_utc(flights: Sequence[ScheduledFlight]) -> np.ndarray:
+    return _minutes([f.departure_utc for f in flights])
+
+
+def feature_matrix(
+    features: FlightFeatures, flights: Sequence[ScheduledFlight], at_origin: Known | None = None
+) -> np.ndarray:
+    """The model inputs of a batch of flights, with the conditions known at their origins (None:
+    unknown): the same numbers ``features.transform`` gives for their rows."""
     matrix: np.ndarray = features.compute(
         carrier=np.array([f.carrier for f in flights], dtype=object),
         origin=np.array([f.origin for f in flights], dtype=object),
         dest=np.array([f.dest for f in flights], dtype=object),
         dep_local=_minutes([f.departure_local for f in flights]),
         arr_local=_minutes([f.arrival_local for f in flights]),
-        dep_utc=_minutes([f.departure_utc for f in flights]),
+        dep_utc=departures_utc(flights),
         arr_utc=_minutes([f.arrival_utc for f in flights]),
+        at_origin=at_origin,
     )
     return matrix
 

@@ -1,4 +1,5 @@
-"""A replay of the Aviation Stack ``/v1/flights`` API serving real December 2013 flights.
+"""A replay of the Aviation Stack ``/v1/flights`` API serving real December 2013 flights (and, on the
+same server, the Aviation Weather Center's METAR API: offline/metar.py).
 
 It speaks the provider's contract as its users see it: ``access_key`` checked, ``limit``/``offset``
 pagination (limit at most 100), the same JSON shape, local times written with a misleading
@@ -17,7 +18,7 @@ import logging
 import threading
 import time
 from collections import deque
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -26,6 +27,7 @@ from urllib.parse import parse_qs, urlparse
 import pandas as pd
 
 from flightdelay import datasets
+from offline import metar
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,7 @@ FAULTS = (
     "empty", "garbage", "retry_after", "trickle",
 )  # fmt: skip
 MAX_LIMIT = 100
+DEFAULT_CLOCK = datetime(2013, 12, 31, 23, 59, tzinfo=UTC)
 GZIP_CLAIM = b"\x00fake-gzip\x00"
 RETRY_AFTER = b"\x00retry-after\x00"
 TRICKLE = b"\x00trickle\x00"
@@ -161,6 +164,7 @@ class ReplayServer:
         key: str = "replay-key",
         faults: list[str] | None = None,
         slow_seconds: float = 3.0,
+        clock: datetime | None = None,
     ) -> None:
         unknown = [f for f in faults or [] if f not in FAULTS]
         if unknown:
@@ -169,6 +173,9 @@ class ReplayServer:
         self._host = host
         self.faults: deque[str] = deque(faults or [])
         self.slow_seconds = slow_seconds
+        # The replay's "now" for the METAR API (offline/metar.py): settable, so a demo or a test can
+        # ask for the weather as it stood at any time of 2013.
+        self.clock = clock or DEFAULT_CLOCK
         self.requests = 0
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer((host, port), self._handler())
@@ -178,6 +185,11 @@ class ReplayServer:
     @property
     def url(self) -> str:
         return f"http://{self._host}:{self._httpd.server_port}/v1"
+
+    @property
+    def weather_url(self) -> str:
+        """The base of the Aviation Weather Center data API it replays (METAR)."""
+        return f"http://{self._host}:{self._httpd.server_port}/api/data"
 
     def add_faults(self, *faults: str) -> None:
         with self._lock:
@@ -209,6 +221,8 @@ class ReplayServer:
             error = _error("invalid_request", f"Request failed for access_key {key}.")
             error["error"]["context"] = {"access_key": key}
             return 400, json.dumps(error).encode()
+        if path.rstrip("/") == metar.PATH:
+            return metar.respond(query, self.clock)
         if path.rstrip("/") != "/v1/flights":
             return 404, json.dumps(
                 _error("invalid_api_function", "This API function does not exist.")
@@ -271,6 +285,10 @@ class ReplayServer:
                 parsed = urlparse(self.path)
                 status, body = server.respond(parsed.path, parse_qs(parsed.query))
                 self.send_response(status)
+                if status == 204:  # No Content: the METAR API's "nothing matches"
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 self.send_header("Content-Type", "application/json")
                 if body.startswith(GZIP_CLAIM):  # the fake_gzip fault: says gzip, sends plain JSON
                     body = body[len(GZIP_CLAIM) :]

@@ -42,7 +42,15 @@ def logistic_regression(seed: int) -> Pipeline:
             ),
             (
                 "numbers",
-                Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]),
+                Pipeline(
+                    [
+                        (
+                            "impute",
+                            SimpleImputer(strategy="median", add_indicator=True),
+                        ),  # unknown conditions
+                        ("scale", StandardScaler()),
+                    ]
+                ),
                 _NUM_INDEX,
             ),
         ]

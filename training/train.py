@@ -21,10 +21,10 @@ import numpy as np
 import pandas as pd
 import sklearn
 
-from flightdelay import layout, schema
+from flightdelay import conditions, layout, schema
 from flightdelay.errors import DataError
 from flightdelay.features import feature_schema
-from flightdelay.partitions import read_partitions
+from flightdelay.partitions import read_observations, read_partitions
 from flightdelay.registry import DataWindow, Manifest, ModelMetadata, Registry, dumps
 from flightdelay.scoring import best_f1_threshold, scores
 from flightdelay.storage import ObjectStore
@@ -80,6 +80,20 @@ def _check_usable(flights: pd.DataFrame, what: str) -> None:
         raise DataError(f"{what} has only one class (all on time or all late): a model cannot learn from it")
 
 
+def scores_by_horizon(
+    model: Any, rows: pd.DataFrame, observations: pd.DataFrame, departures: pd.DataFrame, threshold: float
+) -> dict[str, dict[str, float]]:
+    """The model's scores on the same rows, seen from each horizon of the mix in turn."""
+    y = schema.target(rows)
+    out = {}
+    for hours in conditions.HORIZON_MIX:
+        seen = conditions.for_flights(
+            rows, observations, departures, conditions.fixed_horizon(len(rows), hours)
+        )
+        out[conditions.horizon_name(hours)] = scores(y, model.predict_proba(seen)[:, 1], threshold)
+    return out
+
+
 def git_commit() -> str | None:
     """The commit being trained: GIT_COMMIT from the image build, else git itself."""
     if os.environ.get("GIT_COMMIT"):
@@ -119,6 +133,16 @@ def train(
     if sample is not None and sample < len(labelled):
         labelled = labelled.sample(n=sample, random_state=seed).sort_values("sched_dep_utc")
     _check_usable(labelled, "the training window")
+    # Each flight as seen some hours before it leaves (HORIZON_MIX): the weather at its origin and
+    # how the origin's departures were going then, from every flight of the window (all statuses).
+    observations = read_observations(data)
+    labelled = conditions.for_flights(
+        labelled,
+        observations,
+        flights,
+        conditions.draw_horizons(len(labelled), seed),
+        departures_hidden=conditions.draw_departures_hidden(len(labelled), seed),
+    )
     train_rows, valid_rows = split_by_time(labelled)
     _check_usable(train_rows, "the training part of the window")
     _check_usable(valid_rows, "the validation part (last 30 days) of the window")
@@ -129,6 +153,7 @@ def train(
 
     y_train, y_valid = schema.target(train_rows), schema.target(valid_rows)
     results: dict[str, dict[str, float]] = {}
+    fitted: dict[str, Any] = {}
     for name in names:
         t0 = time.perf_counter()
         model = CANDIDATES[name](seed).fit(train_rows, y_train)
@@ -136,13 +161,21 @@ def train(
         p = model.predict_proba(valid_rows)[:, 1]
         threshold = best_f1_threshold(y_valid, p)
         results[name] = {**scores(y_valid, p, threshold), "fit_seconds": round(fit_seconds, 2)}
+        fitted[name] = model
         say(
             f"{name}: validation ROC-AUC {results[name]['roc_auc']:.4f}, Brier {results[name]['brier']:.4f}, "
             f"F1 {results[name]['f1']:.3f} ({fit_seconds:.1f} s)"
         )
 
     winner = max(results, key=lambda n: results[n]["roc_auc"])
-    say(f"winner: {winner}; refitting on all {len(labelled):,} rows")
+    by_horizon = scores_by_horizon(
+        fitted[winner], valid_rows, observations, flights, results[winner]["threshold"]
+    )
+    say(
+        f"winner: {winner} (validation ROC-AUC by horizon: "
+        + ", ".join(f"{h} {m['roc_auc']:.3f}" for h, m in by_horizon.items())
+        + f"); refitting on all {len(labelled):,} rows"
+    )
     final = CANDIDATES[winner](seed).fit(labelled, schema.target(labelled))
 
     metadata = ModelMetadata(
@@ -152,12 +185,14 @@ def train(
         training_data=window_of(labelled),
         validation_data=window_of(valid_rows),
         metrics={k: v for k, v in results[winner].items() if k != "fit_seconds"},
+        horizons=by_horizon,
         candidates=results,
         params={
             "seed": seed,
             "include_new": include_new,
             "sample": sample,
             "validation_days": VALIDATION_DAYS,
+            "horizon_mix": {conditions.horizon_name(h): w for h, w in conditions.HORIZON_MIX.items()},
         },
         sklearn_version=sklearn.__version__,
         git_commit=git_commit(),
@@ -169,6 +204,7 @@ def train(
         "winner": winner,
         "threshold": round(manifest.threshold, 4),
         "validation": {k: round(v, 4) for k, v in results[winner].items()},
+        "validation_by_horizon": {h: round(m["roc_auc"], 4) for h, m in by_horizon.items()},
         "candidates": {n: round(r["roc_auc"], 4) for n, r in results.items()},
         "rows_read": len(flights),
         "rows_dropped": dropped,

@@ -22,7 +22,7 @@ from flightdelay.registry import Registry
 from flightdelay.storage import open_store
 from services.api.batcher import Batcher
 from services.api.limits import LimitRequests
-from services.api.live import LiveModel
+from services.api.live import ConditionsFeed, LiveModel
 from services.api.metrics import ApiMetrics
 from services.api.routes import model, ops, predict
 
@@ -42,21 +42,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metrics.ready.set(1 if live.current is not None else 0)
 
     live = LiveModel(registry, on_reload=on_reload)
-    batcher = Batcher(lambda: live.current, max_rows=settings.api_max_batch)
+    feed = ConditionsFeed(open_store(settings.data_url, region=settings.aws_region))
+    batcher = Batcher(lambda: live.current, lambda: feed.current, max_rows=settings.api_max_batch)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(live.refresh)
+        await asyncio.to_thread(feed.refresh)
         if live.current is None:
             log.warning("no model is live yet: /ready and /predict answer 503 until one is promoted")
-        poller = asyncio.create_task(live.poll_forever(settings.api_poll_seconds), name="model-poller")
+        pollers = [
+            asyncio.create_task(live.poll_forever(settings.api_poll_seconds), name="model-poller"),
+            asyncio.create_task(feed.poll_forever(settings.api_poll_seconds), name="conditions-poller"),
+        ]
         batcher.start()
         try:
             yield
         finally:
-            poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await poller
+            for poller in pollers:
+                poller.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await poller
             await batcher.stop()
 
     app = FastAPI(
@@ -68,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.live = live
+    app.state.conditions = feed
     app.state.batcher = batcher
     app.state.metrics = metrics
 

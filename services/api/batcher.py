@@ -10,19 +10,40 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 
+from flightdelay.conditions import Known, Snapshot
 from flightdelay.errors import NoLiveModel
 from flightdelay.serving import ScheduledFlight
 from services.api.live import Loaded
 
-Job = tuple[list[ScheduledFlight], "asyncio.Future[tuple[np.ndarray, Loaded]]"]
+
+@dataclass(frozen=True)
+class Answer:
+    """A job's probabilities, the conditions each flight was known with, and the model."""
+
+    probabilities: np.ndarray
+    known: Known
+    loaded: Loaded
+    known_at: datetime | None  # the snapshot's time
+
+
+Job = tuple[list[ScheduledFlight], "asyncio.Future[Answer]"]
 
 
 class Batcher:
-    def __init__(self, model: Callable[[], Loaded | None], *, max_rows: int) -> None:
+    def __init__(
+        self,
+        model: Callable[[], Loaded | None],
+        state: Callable[[], Snapshot | None],
+        *,
+        max_rows: int,
+    ) -> None:
         self._model = model
+        self._state = state
         self._max_rows = max_rows
         self._queue: asyncio.Queue[Job] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -36,9 +57,9 @@ class Batcher:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    async def predict(self, flights: list[ScheduledFlight]) -> tuple[np.ndarray, Loaded]:
-        """Probabilities for these flights and the model that produced them."""
-        future: asyncio.Future[tuple[np.ndarray, Loaded]] = asyncio.get_running_loop().create_future()
+    async def predict(self, flights: list[ScheduledFlight]) -> Answer:
+        """Probabilities for these flights, the conditions used, and the model that produced them."""
+        future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
         await self._queue.put((flights, future))
         return await future
 
@@ -50,12 +71,13 @@ class Batcher:
                 job = self._queue.get_nowait()
                 jobs.append(job)
                 rows += len(job[0])
-            loaded = self._model()  # one model for the whole batch, even if a swap happens meanwhile
+            # One model and one snapshot for the whole batch, even if a swap happens meanwhile.
+            loaded, state = self._model(), self._state()
             try:
                 if loaded is None:
                     raise NoLiveModel
                 flights = [f for job_flights, _ in jobs for f in job_flights]
-                probabilities = await asyncio.to_thread(loaded.predict, flights)
+                probabilities, known = await asyncio.to_thread(loaded.predict, flights, state)
             except Exception as exc:
                 for _, future in jobs:
                     if not future.done():
@@ -64,5 +86,13 @@ class Batcher:
             start = 0
             for job_flights, future in jobs:
                 if not future.done():
-                    future.set_result((probabilities[start : start + len(job_flights)], loaded))
+                    part = slice(start, start + len(job_flights))
+                    future.set_result(
+                        Answer(
+                            probabilities[part],
+                            Known({k: v[part] for k, v in known.values.items()}),
+                            loaded,
+                            state.as_of if state else None,
+                        )
+                    )
                 start += len(job_flights)

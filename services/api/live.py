@@ -14,11 +14,14 @@ from typing import Any
 
 import numpy as np
 
+from flightdelay import layout
+from flightdelay.conditions import Known, Snapshot, known_from
 from flightdelay.errors import FlightDelayError, ObjectNotFound
 from flightdelay.features import FlightFeatures, feature_schema
 from flightdelay.records import Manifest
 from flightdelay.registry import Registry
-from flightdelay.serving import ScheduledFlight, fast_predictor, feature_matrix, for_serving
+from flightdelay.serving import ScheduledFlight, departures_utc, fast_predictor, feature_matrix, for_serving
+from flightdelay.storage import ObjectStore
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +39,12 @@ class Loaded:
     def version(self) -> str:
         return self.manifest.version
 
-    def predict(self, flights: list[ScheduledFlight]) -> np.ndarray:
-        """P(arriving 15+ minutes late) for each flight, through the shared feature code."""
-        probabilities: np.ndarray = self.predictor(feature_matrix(self.features, flights))
-        return probabilities
+    def predict(self, flights: list[ScheduledFlight], state: Snapshot | None) -> tuple[np.ndarray, Known]:
+        """P(arriving 15+ minutes late) for each flight, through the shared feature code, knowing
+        the conditions the snapshot gives it; and those conditions."""
+        known = known_from(state, [f.origin for f in flights], departures_utc(flights))
+        probabilities: np.ndarray = self.predictor(feature_matrix(self.features, flights, known))
+        return probabilities, known
 
 
 class LiveModel:
@@ -125,3 +130,47 @@ class LiveModel:
                 await asyncio.to_thread(self.refresh)
             except Exception:  # a poller must outlive any one failure
                 log.exception("model poll failed")
+
+
+class ConditionsFeed:
+    """The airports' conditions (DATA ``conditions/latest.json``), reloaded when they change.
+
+    Conditions are optional: none yet, or a file that cannot be read, leaves every flight with
+    unknown conditions (and the last good snapshot in place), never an error.
+    """
+
+    def __init__(self, data: ObjectStore) -> None:
+        self.data = data
+        self.current: Snapshot | None = None
+        self.etag: str | None = None
+        self.problem: str | None = None
+
+    def refresh(self) -> bool:
+        try:
+            changed = self.data.get_if_changed(layout.latest_conditions(), self.etag)
+        except ObjectNotFound:
+            return False
+        except FlightDelayError as exc:
+            self.problem = str(exc)
+            log.warning("conditions unreadable", extra={"error": str(exc)})
+            return False
+        if changed is None:
+            return False
+        self.etag = changed.etag  # a broken file is not read again until it changes
+        try:
+            self.current = Snapshot.model_validate_json(changed.data)
+        except ValueError as exc:
+            self.problem = f"{layout.latest_conditions()} cannot be read: {str(exc).splitlines()[0]}"
+            log.warning("conditions unreadable", extra={"error": self.problem})
+            return False
+        self.problem = None
+        log.info("conditions reload", extra={"as_of": self.current.as_of.isoformat()})
+        return True
+
+    async def poll_forever(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await asyncio.to_thread(self.refresh)
+            except Exception:  # a poller must outlive any one failure
+                log.exception("conditions poll failed")

@@ -104,11 +104,27 @@ class BatchIn(BaseModel):
 Risk = Literal["low", "medium", "high"]
 
 
+class ConditionsUsed(BaseModel):
+    """What the answer knew of the origin's conditions (conditions/latest.json), and how old it was."""
+
+    known_at: datetime | None = Field(
+        description="when the conditions used were known; null: none were (a flight more than 6 h "
+        "after them, before them, or an airport without them): the timetable alone answered"
+    )
+    hours_ahead: float | None = Field(description="hours from known_at to the scheduled departure")
+    weather_age_minutes: float | None = Field(description="age of the weather observation at known_at")
+    departures: bool = Field(description="whether the origin's recent departures were known")
+
+
 class PredictionOut(BaseModel):
     probability: float = Field(description="probability of arriving 15 or more minutes late")
     delayed: bool = Field(description="probability at or above the model's decision threshold")
-    risk: Risk
+    risk: Risk = Field(
+        description="low below the model's threshold (delayed false); medium from it; high from "
+        "FLIGHTDELAY_RISK_HIGH (never below the threshold): flag and tier always agree"
+    )
     model_version: str
+    conditions: ConditionsUsed
 
 
 class BatchOut(BaseModel):

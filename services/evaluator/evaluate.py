@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flightdelay import layout, schema
+from flightdelay import conditions, layout, schema
 from flightdelay.config import Settings
 from flightdelay.errors import (
     AlreadyLive,
@@ -29,7 +29,7 @@ from flightdelay.errors import (
     RegistryError,
 )
 from flightdelay.features import feature_schema
-from flightdelay.partitions import read_partitions
+from flightdelay.partitions import read_observations, read_partitions
 from flightdelay.records import Comparison, DataWindow, Decision, Evaluation, Verdict
 from flightdelay.registry import ModelArtifact, Registry
 from flightdelay.scoring import paired_bootstrap_auc_difference, scores
@@ -94,6 +94,22 @@ def _predict(artifact: ModelArtifact, rows: pd.DataFrame) -> np.ndarray:
     return probabilities
 
 
+def _by_horizon(
+    artifact: ModelArtifact, labelled: pd.DataFrame, observations: pd.DataFrame, flights: pd.DataFrame
+) -> dict[str, dict[str, float]]:
+    """The model's scores on the same flights seen from each horizon in turn (days ahead … 1 h)."""
+    model, y = artifact.load(), schema.target(labelled)
+    out = {}
+    for hours in conditions.HORIZON_MIX:
+        seen = conditions.for_flights(
+            labelled, observations, flights, conditions.fixed_horizon(len(labelled), hours)
+        )
+        out[conditions.horizon_name(hours)] = scores(
+            y, model.predict_proba(seen)[:, 1], artifact.manifest.threshold
+        )
+    return out
+
+
 def evaluate(
     settings: Settings,
     data: ObjectStore,
@@ -113,7 +129,14 @@ def evaluate(
     days = window_days or settings.eval_window_days
     end = end or (now.date() - timedelta(days=1))
     start = end - timedelta(days=days - 1)
-    rows = schema.labelled(read_partitions(data, layout.NEW_CLEAN, start, end))
+    flights = read_partitions(data, layout.NEW_CLEAN, start, end)
+    # Each flight as seen some hours before it left (the training mix, drawn with the policy's
+    # seed), knowing the weather then and how the origin's departures of the window were going.
+    observations = read_observations(data, start - timedelta(days=1), end)
+    labelled = schema.labelled(flights)
+    rows = conditions.for_flights(
+        labelled, observations, flights, conditions.draw_horizons(len(labelled), policy.bootstrap_seed)
+    )
     y = schema.target(rows)
     window = DataWindow(start=start, end=end, rows=len(rows), base_rate=float(y.mean()) if len(y) else 0.0)
     live_problem: str | None = None  # why a live model exists but cannot be compared with
@@ -139,6 +162,7 @@ def evaluate(
 
     predictions = {"candidate": _predict(cand, rows)}
     evaluation.metrics["candidate"] = scores(y, predictions["candidate"], cand.manifest.threshold)
+    evaluation.horizons["candidate"] = _by_horizon(cand, labelled, observations, flights)
     live: ModelArtifact | None = None
     if live_version is not None:
         try:
@@ -149,6 +173,7 @@ def evaluate(
     if live is not None:
         predictions["live"] = _predict(live, rows)
         evaluation.metrics["live"] = scores(y, predictions["live"], live.manifest.threshold)
+        evaluation.horizons["live"] = _by_horizon(live, labelled, observations, flights)
         if math.isfinite(evaluation.metrics["candidate"]["roc_auc"]):
             evaluation.comparison = Comparison(
                 **paired_bootstrap_auc_difference(

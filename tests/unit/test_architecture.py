@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("flightdelay", "services", "training", "cli", "offline")
-SERVICES = ("api", "fetcher", "evaluator")
+SERVICES = ("api", "fetcher", "evaluator", "conditions")
 FRAMEWORKS = ("typer", "click", "rich", "fastapi", "starlette", "uvicorn", "prometheus_client")
 
 

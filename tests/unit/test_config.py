@@ -38,13 +38,6 @@ def test_invalid_values_fail_with_the_variable_named(
         get_settings()
 
 
-def test_risk_tiers_must_be_ordered(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FLIGHTDELAY_RISK_MEDIUM", "0.6")
-    monkeypatch.setenv("FLIGHTDELAY_RISK_HIGH", "0.4")
-    with pytest.raises(ConfigError, match="FLIGHTDELAY_RISK_MEDIUM must be below"):
-        get_settings()
-
-
 def test_the_aviationstack_key_is_secret_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FLIGHTDELAY_AVIATIONSTACK_KEY", "supersecretkey123")
     settings = get_settings()

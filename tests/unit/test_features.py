@@ -34,6 +34,17 @@ def test_feature_names_are_only_pre_departure_information() -> None:
         "block_minutes",
         "days_to_holiday",
         "origin_hour_departures",
+        "hours_ahead",
+        "weather_age_hours",
+        "temp_c",
+        "dewpoint_spread_c",
+        "wind_kt",
+        "gust_kt",
+        "visib_mi",
+        "altim_hpa",
+        "recent_departures",
+        "recent_late_share",
+        "recent_mean_delay",
     )
     post_departure = {"dep_delay", "arr_delay", "actual_dep_utc", "actual_arr_utc", "status"}
     assert not post_departure & set(INPUT_COLUMNS)

@@ -1,18 +1,20 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
-import numpy as np
 from fastapi import APIRouter, Response
 from pydantic import Discriminator, Tag
 
+from flightdelay.conditions import Known
 from flightdelay.config import Settings
+from services.api.batcher import Answer
 from services.api.deps import BatcherDep, LiveModelDep, MetricsDep, SettingsDep
-from services.api.live import Loaded
 from services.api.schemas import (
     NOT_READY_RESPONSE,
     BatchIn,
     BatchOut,
+    ConditionsUsed,
     ErrorOut,
     FlightIn,
     PredictionOut,
@@ -22,24 +24,39 @@ from services.api.schemas import (
 router = APIRouter(prefix="/predict", tags=["predict"])
 
 
-def _risk(p: float, settings: Settings) -> Risk:
-    if p >= settings.risk_high:
-        return "high"
-    return "medium" if p >= settings.risk_medium else "low"
+def _risk(p: float, threshold: float, high: float) -> Risk:
+    """The tier, from the model's own threshold up: "low" exactly when the flag says on time."""
+    if p < threshold:
+        return "low"
+    return "high" if p >= max(high, threshold) else "medium"
 
 
-def _predictions(
-    probabilities: np.ndarray, loaded: Loaded, settings: Settings, metrics: MetricsDep
-) -> list[PredictionOut]:
+def _conditions(known: Known, i: int, known_at: datetime | None) -> ConditionsUsed:
+    hours = known.values["hours_ahead"][i]
+    if hours != hours:  # NaN: nothing was known for this flight
+        return ConditionsUsed(known_at=None, hours_ahead=None, weather_age_minutes=None, departures=False)
+    age = known.values["weather_age_hours"][i]
+    return ConditionsUsed(
+        known_at=known_at,
+        hours_ahead=round(float(hours), 2),
+        weather_age_minutes=None if age != age else round(float(age) * 60, 1),
+        departures=bool(known.values["recent_departures"][i] == known.values["recent_departures"][i]),
+    )
+
+
+def _predictions(answer: Answer, settings: Settings, metrics: MetricsDep) -> list[PredictionOut]:
+    loaded, probabilities = answer.loaded, answer.probabilities
     threshold = loaded.manifest.threshold
+    known_at = answer.known_at
     out = [
         PredictionOut(
             probability=round(float(p), 4),
             delayed=bool(p >= threshold),
-            risk=_risk(float(p), settings),
+            risk=_risk(float(p), threshold, settings.risk_high),
             model_version=loaded.version,
+            conditions=_conditions(answer.known, i, known_at),
         )
-        for p in probabilities
+        for i, p in enumerate(probabilities)
     ]
     late = int((probabilities >= threshold).sum())
     metrics.predictions.labels(predicted="delayed").inc(late)
@@ -77,10 +94,10 @@ async def predict(
 ) -> Response:
     """Probability that one flight (or each of a batch) arrives 15 or more minutes late."""
     flights = body.flights if isinstance(body, BatchIn) else [body]  # the batch limit: BatchIn's validator
-    probabilities, loaded = await batcher.predict([f.flight for f in flights])
-    predictions = _predictions(probabilities, loaded, settings, metrics)
+    answer = await batcher.predict([f.flight for f in flights])
+    predictions = _predictions(answer, settings, metrics)
     out = (
-        BatchOut(model_version=loaded.version, predictions=predictions)
+        BatchOut(model_version=answer.loaded.version, predictions=predictions)
         if isinstance(body, BatchIn)
         else predictions[0]
     )

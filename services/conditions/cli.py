@@ -1,0 +1,39 @@
+"""The conditions stage's command: ``flightdelay conditions``; ``python -m services.conditions``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from flightdelay import entry
+from flightdelay.storage import open_store
+from services.conditions.run import run_conditions
+
+app = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
+
+
+@app.command()
+def conditions(
+    at: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%dT%H:%M"],
+            help="the time (UTC) the conditions are as of: default now; a past time for a replay",
+        ),
+    ] = None,
+) -> None:
+    """Pull the airports' recent weather (METAR) into conditions/, and publish conditions/latest.json."""
+    settings = entry.start()
+    data = open_store(settings.data_url, region=settings.aws_region)
+    summary = run_conditions(settings, data, at=at.replace(tzinfo=UTC) if at else None)
+    entry.note(
+        f"Conditions as of {summary['as_of']}: {summary['observations']} observations kept, weather known at "
+        f"{', '.join(summary['airports_with_weather']) or 'no airport'}."
+    )
+    entry.emit_summary(summary)
+
+
+def main() -> None:
+    entry.run(app)

@@ -1,0 +1,98 @@
+"""One conditions run: pull the recent METARs of the configured airports, keep them by day, and
+write what each airport's conditions are now (``conditions/latest.json``) for the API.
+
+Departures are not collected live yet (the snapshot says ``departures: off``); the model serves
+without them, as it was trained to (conditions.DEPARTURES_HIDDEN_SHARE).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+import pandas as pd
+
+from flightdelay import conditions, layout
+from flightdelay.airports import icao_codes
+from flightdelay.config import Settings
+from flightdelay.partitions import read_observations, write_observations
+from flightdelay.storage import ObjectStore
+from services.conditions.metar import MetarClient, to_observations
+
+log = logging.getLogger(__name__)
+
+
+def _keep(data: ObjectStore, observations: pd.DataFrame) -> int:
+    """Merge the observations into their days' partitions (a re-run adds nothing twice)."""
+    written = 0
+    for day, rows in observations.groupby(observations["obs_utc"].dt.date):
+        merged = pd.concat([read_observations(data, day, day), rows], ignore_index=True)
+        merged = merged.drop_duplicates(["airport", "obs_utc"], keep="last")
+        written += write_observations(data, day, merged)
+    return written
+
+
+def run_conditions(
+    settings: Settings, data: ObjectStore, *, at: datetime | None = None, http: httpx.Client | None = None
+) -> dict[str, Any]:
+    """Fetch, keep and publish the conditions as known at ``at`` (default: now, UTC)."""
+    as_of = (at or datetime.now(UTC)).astimezone(UTC)
+    run_id = f"{as_of:%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
+    started = time.perf_counter()
+    airports = settings.fetch_airports
+    by_icao = {icao: iata for iata, icao in icao_codes(airports).items()}
+    summary: dict[str, Any] = {"stage": "conditions", "run_id": run_id, "as_of": as_of.isoformat()}
+    own_http = http is None
+    http = http or httpx.Client(
+        timeout=settings.fetch_timeout_seconds, headers={"User-Agent": settings.http_user_agent}
+    )
+    client = MetarClient(
+        http,
+        settings.aviationweather_url,
+        max_attempts=settings.fetch_max_attempts,
+        backoff_seconds=settings.fetch_backoff_seconds,
+    )
+    try:
+        records = client.observations(sorted(by_icao), settings.conditions_hours)
+        observations, refused = to_observations(records, by_icao)
+        # A clock in the past (a replay, a backfill) never keeps what came after it.
+        observations = observations[observations["obs_utc"] <= pd.Timestamp(as_of)]
+        written = _keep(data, observations)
+        recent = read_observations(data, (as_of - timedelta(days=1)).date(), as_of.date())
+        state = conditions.snapshot(
+            recent,
+            None,
+            airports,
+            as_of,
+            sources={"weather": urlparse(settings.aviationweather_url).netloc, "departures": "off"},
+        )
+        data.put(layout.latest_conditions(), state.model_dump_json(indent=2).encode())
+        with_weather = sorted(a for a, v in state.airports.items() if v.get("temp_c") is not None)
+        summary.update(
+            status="succeeded",
+            stations=sorted(by_icao),
+            unknown_airports=sorted(set(airports) - set(by_icao.values())),
+            records=len(records),
+            observations=len(observations),
+            refused=len(refused),
+            refused_examples=refused[:5],
+            bytes_written=written,
+            airports_with_weather=with_weather,
+            latest_key=layout.latest_conditions(),
+        )
+    except Exception as exc:  # every run summary says how the run ended, whatever ended it
+        summary.update(status="failed", error=str(exc), error_type=type(exc).__name__)
+        raise
+    finally:
+        summary.update(requests=client.requests, seconds=round(time.perf_counter() - started, 2))
+        data.put(layout.conditions_run(run_id), json.dumps(summary, indent=2).encode(), if_absent=True)
+        log.info("conditions run", extra={"status": summary.get("status"), "run_id": run_id})
+        if own_http:
+            http.close()
+    return summary
