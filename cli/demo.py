@@ -15,7 +15,8 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
+from datetime import time as time_of_day
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from flightdelay.storage import LocalStore, ObjectStore, open_store
 from offline.aviationstack import ReplayServer
 from services.api.app import create_app
 from services.api.server import RunningServer
+from services.conditions.run import run_conditions
 from services.evaluator.evaluate import Outcome, evaluate
 from services.fetcher.fetch import run_fetch
 from training.train import train
@@ -40,13 +42,16 @@ FETCH_DAYS = [date(2013, 12, d) for d in range(1, 15)]
 # v1 (Jan–Nov) on Dec 1–7; v2 (Jan–Nov + Dec 1–7) against v1 on Dec 8–14, which neither saw.
 FIRST_EVAL_END, SECOND_EVAL_END, EVAL_DAYS = date(2013, 12, 7), date(2013, 12, 14), 7
 NEW_TRAINING_END = FIRST_EVAL_END
-QUESTIONS = [  # real December 9 departures: (carrier, flight, origin, dest)
-    ("UA", "478", "EWR", "MCO"),
-    ("DL", "2119", "LGA", "MSP"),
-    ("MQ", "2876", "LGA", "STL"),
-    ("UA", "256", "EWR", "BOS"),
-    ("AA", "1155", "LGA", "DFW"),
-    ("DL", "2159", "JFK", "MCO"),
+# The afternoon of December 9 as the conditions stage saw it at noon in New York: real departures
+# two to four hours later, (carrier, flight, origin, dest).
+ASKED_AT = datetime(2013, 12, 9, 17, 0, tzinfo=UTC)
+QUESTIONS = [
+    ("UA", "1493", "EWR", "LAX"),
+    ("B6", "575", "JFK", "MSY"),
+    ("DL", "1231", "LGA", "DTW"),
+    ("EV", "4181", "EWR", "MCI"),
+    ("AA", "2297", "LGA", "MIA"),
+    ("WN", "421", "EWR", "MDW"),
 ]
 FIRST_SAMPLE = 30_000  # the first model is a quick one, to get something live fast
 # December 2013 is a storm month: the best pre-departure models score about 0.59 ROC-AUC on its
@@ -117,9 +122,12 @@ def _ask(url: str, say: Say) -> str:
         version = answer["model_version"]
         actual = row["arr_delay"]
         outcome = "cancelled/diverted" if actual != actual else f"arrived {actual:+.0f} min"
+        knew = answer["conditions"]
+        ahead = f", weather {knew['hours_ahead']:.1f} h ahead" if knew["known_at"] else ", timetable only"
         say(
             f"    {carrier}{number:<5} {origin}→{dest} {row['sched_dep_local']:%H:%M}: "
-            f"P(15+ min late) = {answer['probability']:.2f} ({answer['risk']} risk)  — actually {outcome}"
+            f"P(15+ min late) = {answer['probability']:.2f} ({answer['risk']} risk{ahead})"
+            f"  — actually {outcome}"
         )
     return version
 
@@ -185,6 +193,18 @@ def run(
             f"    {sum(result.clean_rows.values()):,} flights in new/clean/ over {len(FETCH_DAYS)} days "
             f"({replay.requests} requests; codeshare copies dropped)"
         )
+        replay.clock = datetime.combine(FETCH_DAYS[-1], time_of_day(23, 59), tzinfo=UTC)
+        weather_settings = settings.model_copy(
+            update={"aviationweather_url": replay.weather_url, "conditions_hours": 15 * 24}
+        )
+        kept = run_conditions(weather_settings, data, at=replay.clock)
+        say(
+            f"    and the airports' weather of those days from its METAR API: "
+            f"{kept['observations']} observations"
+        )
+        # The API starts with the conditions as the hourly stage saw them at noon on December 9.
+        replay.clock = ASKED_AT
+        run_conditions(weather_settings.model_copy(update={"conditions_hours": 3}), data, at=ASKED_AT)
 
     say("4/9 Evaluating the first model on December 1–7 …")
     outcome = evaluate(
@@ -198,7 +218,10 @@ def run(
     app_settings = settings.model_copy(update={"api_poll_seconds": 1.0})
     with RunningServer(create_app(app_settings), host=settings.api_host, port=port) as api:
         result.url = api.url
-        say(f"5/9 The API is up at {api.url}; asking it about real December 9 flights:")
+        say(
+            f"5/9 The API is up at {api.url}, knowing the weather at the airports as of noon on "
+            "December 9; asking it about real flights that afternoon:"
+        )
         result.api_versions["first"] = _ask(api.url, say)
 
         say("6/9 Training a second candidate on every flight, the fetched December 1–7 included …")
