@@ -1,4 +1,4 @@
-# One Dockerfile, four images: docker build --target api|fetcher|evaluator|training -t … .
+# One Dockerfile, five images: docker build --target api|fetcher|conditions|evaluator|training -t … .
 # They share the build and the runtime layers; only the installed extras and the command differ.
 FROM python:3.11-slim AS build
 # Every version comes from uv.lock (--locked refuses a lock that no longer matches pyproject.toml).
@@ -30,6 +30,10 @@ USER 10001:10001
 FROM runtime AS fetcher
 COPY --from=build /opt/venv /opt/venv
 CMD ["python", "-m", "services.fetcher"]
+
+FROM runtime AS conditions
+COPY --from=build /opt/venv /opt/venv
+CMD ["python", "-m", "services.conditions"]
 
 FROM runtime AS evaluator
 COPY --from=build /opt/venv /opt/venv

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -106,6 +107,12 @@ def replay_server(
         list[str] | None, typer.Option(help="scripted fault for the next request, in order (repeatable)")
     ] = None,
     slow_seconds: Annotated[float, typer.Option(help="delay of a 'slow' fault")] = 3.0,
+    clock: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%dT%H:%M"], help="the METAR API's 'now' (UTC; default 2013-12-31T23:59)"
+        ),
+    ] = None,
 ) -> None:
     """Serve December 2013 flights over HTTP, speaking the Aviation Stack /v1/flights contract."""
     entry.start()
@@ -113,10 +120,20 @@ def replay_server(
     from offline.aviationstack import ReplayServer
 
     try:
-        server = ReplayServer(host, port, key=key, faults=fault, slow_seconds=slow_seconds)
+        server = ReplayServer(
+            host,
+            port,
+            key=key,
+            faults=fault,
+            slow_seconds=slow_seconds,
+            clock=clock.replace(tzinfo=UTC) if clock else None,
+        )
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--fault") from None
-    entry.note(f"Replaying Aviation Stack at {server.url}/flights (December 2013 flights); Ctrl-C stops it.")
+    entry.note(
+        f"Replaying Aviation Stack at {server.url}/flights (December 2013 flights) and the METAR API at "
+        f"{server.weather_url}/metar (2013 weather, as of {server.clock:%Y-%m-%dT%H:%M}Z); Ctrl-C stops it."
+    )
     server.serve_forever()
 
 

@@ -23,14 +23,28 @@ def best_f1_threshold(y: np.ndarray, p: np.ndarray) -> float:
     return float(thresholds[int(np.argmax(f1))])
 
 
+def calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
+    """Expected calibration error: the gap between predicted and observed late shares, averaged
+    over ``bins`` equal-width probability bins weighted by how many flights fall in each."""
+    if not len(y):
+        return float("nan")
+    which = np.minimum((p * bins).astype(int), bins - 1)
+    counts = np.bincount(which, minlength=bins)
+    gap = np.abs(
+        np.bincount(which, weights=p, minlength=bins) - np.bincount(which, weights=y, minlength=bins)
+    )
+    return float(gap.sum() / counts.sum())
+
+
 def scores(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, float]:
-    """ROC-AUC, PR-AUC, Brier, and F1/accuracy/precision/recall at ``threshold``."""
+    """ROC-AUC, PR-AUC, Brier, calibration error, and F1/accuracy/precision/recall at ``threshold``."""
     predicted = (p >= threshold).astype(int)
     two_classes = len(np.unique(y)) == 2
     return {
         "roc_auc": float(roc_auc_score(y, p)) if two_classes else float("nan"),
         "pr_auc": float(average_precision_score(y, p)) if two_classes else float("nan"),
         "brier": float(brier_score_loss(y, p)),
+        "calibration_error": calibration_error(y, p),
         "f1": float(f1_score(y, predicted, zero_division=0)),
         "accuracy": float(accuracy_score(y, predicted)),
         "precision": float(precision_score(y, predicted, zero_division=0)),

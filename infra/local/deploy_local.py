@@ -2,8 +2,9 @@
 
     moto (TLS, IAM enforced) ─▶ apply envs/account + envs/dev ─▶ the loop, each stage with the
     credentials of its own task role, on the applied buckets, with the applied task definitions'
-    environment: training seeds and trains ─▶ the fetcher fetches replayed days ─▶ the API starts
-    with no model (its load-balancer health check answers) ─▶ the evaluator makes the first
+    environment: training seeds and trains ─▶ the fetcher fetches replayed days ─▶ the conditions
+    stage publishes the replayed weather ─▶ the API starts with no model (its load-balancer health
+    check answers) ─▶ the evaluator makes the first
     promotion ─▶ the API serves a prediction ─▶ plan shows no changes ─▶ prod applied beside dev
     ─▶ destroy all ─▶ nothing left.
 
@@ -52,6 +53,9 @@ MOTO_DOES_NOT_ROUND_TRIP = {
     "aws_vpc_security_group_ingress_rule": {"description"},
 }
 REPLAY_KEY = "deploy-local-replay-key"
+CONDITIONS_AT = dt.datetime(
+    2013, 12, 9, 12, 0, tzinfo=dt.UTC
+)  # 07:00 in New York, an hour before the asked flight
 # What an operator sets on prod before tearing it down (infra/README.md, "Tearing an environment down").
 UNPROTECTED = {"enable_deletion_protection": "false", "force_destroy": "true"}
 
@@ -433,6 +437,20 @@ def run_loop(emulator: Emulator, outputs: dict[str, Any], work: Path, results: d
         )
         say(f"fetcher: {results['fetcher']}")
 
+        t0 = time.monotonic()
+        replay.clock = CONDITIONS_AT  # the replayed METAR API's "now"
+        process = run_stage(
+            "conditions", emulator, families["conditions"],
+            ["-m", "services.conditions", "--at", f"{CONDITIONS_AT:%Y-%m-%dT%H:%M}"], work,
+            {"FLIGHTDELAY_AVIATIONWEATHER_URL": replay.weather_url, "FLIGHTDELAY_CONDITIONS_HOURS": "72"},
+        )  # fmt: skip
+        observed = json.loads(process.stdout)
+        results["conditions"] = (
+            f"{observed['observations']} METAR observations kept, conditions/latest.json as of "
+            f"{observed['as_of']} ({time.monotonic() - t0:.0f} s)"
+        )
+        say(f"conditions: {results['conditions']}")
+
         with api_process(emulator, families["api"], work) as url:
             health_path = emulator.client("elbv2").describe_target_groups(
                 Names=[outputs["api_service_name"]]
@@ -476,10 +494,13 @@ def run_loop(emulator: Emulator, outputs: dict[str, Any], work: Path, results: d
                     )
                 time.sleep(0.5)
             body = answer.json()
+            if body["conditions"]["known_at"] is None:  # its role reads conditions/latest.json
+                raise StepFailed("api", f"the answer knew no conditions: {body['conditions']}")
             smoke("api", url)
             results["api"] = (
                 f"{health_path} 200 before any model; after the promotion P(late)={body['probability']:.2f} "
-                f"from {body['model_version']}"
+                f"from {body['model_version']}, "
+                f"knowing the weather {body['conditions']['hours_ahead']} h ahead"
             )
             say(f"api: {results['api']}")
     finally:

@@ -65,7 +65,17 @@ def render(
             observed, predicted = calibration_curve(y, p, n_bins=10, strategy="quantile")
             calibration.append(_polyline(predicted, observed, COLORS[name], dots=True))
     names = list(metrics)
-    keys = ["roc_auc", "pr_auc", "brier", "f1", "accuracy", "precision", "recall", "threshold"]
+    keys = [
+        "roc_auc",
+        "pr_auc",
+        "brier",
+        "calibration_error",
+        "f1",
+        "accuracy",
+        "precision",
+        "recall",
+        "threshold",
+    ]
     rows = "".join(
         f"<tr><th>{k}</th>"
         + "".join(f"<td>{metrics[n].get(k, float('nan')):.4f}</td>" for n in names)
@@ -94,6 +104,25 @@ def render(
             )
             + "</div>"
         )
+    horizon_rows = "".join(
+        f"<tr><th>{html.escape(h)}</th>"
+        + "".join(
+            f"<td>{evaluation.horizons[n][h]['roc_auc']:.4f} / {evaluation.horizons[n][h]['brier']:.4f} / "
+            f"{evaluation.horizons[n][h].get('calibration_error', float('nan')):.4f}</td>"
+            for n in names
+            if h in evaluation.horizons.get(n, {})
+        )
+        + "</tr>"
+        for h in next(iter(evaluation.horizons.values()), {})
+    )
+    horizons_html = (
+        "<h2>Seen from each horizon</h2><p>The same flights, predicted days ahead (no conditions) and "
+        "4, 2 and 1 hours before departure (the weather and departures known then): ROC-AUC / Brier / "
+        "calibration error.</p>"
+        f"<table><tr><th>horizon</th>{''.join(f'<th>{n}</th>' for n in names)}</tr>{horizon_rows}</table>"
+        if horizon_rows
+        else ""
+    )
     policy_rows = "".join(
         f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
         for k, v in policy.model_dump().items()
@@ -114,6 +143,7 @@ minutes late.</p>
 {comparison_html}
 <h2>Metrics</h2>
 <table><tr><th>metric</th>{"".join(f"<th>{n}</th>" for n in names)}</tr>{rows}</table>
+{horizons_html}
 {charts}
 <h2>Policy</h2><table>{policy_rows}</table>
 </body></html>

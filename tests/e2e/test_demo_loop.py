@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from cli.demo import FETCH_DAYS, run
-from flightdelay import datasets
+from cli.demo import ASKED_AT, FETCH_DAYS, QUESTIONS, run
+from flightdelay import conditions, datasets, layout
 from flightdelay.config import get_settings
 from flightdelay.registry import Registry
 from flightdelay.storage import LocalStore
@@ -51,5 +51,17 @@ def test_the_demo_loop_end_to_end(tmp_path: Path) -> None:
     for key in result.decisions:
         assert json.loads(models.get(key).data)["version"] in (result.first, result.second)
     for key in result.reports:
-        assert "PROMOTED" in models.get(key).data.decode()
+        report = models.get(key).data.decode()
+        assert "PROMOTED" in report
+        assert "Seen from each horizon" in report
+
+    # The conditions stage kept December's replayed weather and published noon on December 9;
+    # every question about that afternoon was answered knowing it.
+    assert len([k for k in data.list("conditions/weather/") if k.endswith(".parquet")]) >= 14
+    state = conditions.Snapshot.model_validate_json(data.get(layout.latest_conditions()).data)
+    assert state.as_of == ASKED_AT
+    assert all(values["temp_c"] is not None for values in state.airports.values())
+    answered = [line for line in lines if "P(15+ min late)" in line]
+    assert len(answered) == len(QUESTIONS)
+    assert all("h ahead" in line for line in answered)
     assert any(line.startswith("9/9 Done") for line in lines)

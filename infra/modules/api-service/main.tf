@@ -16,6 +16,7 @@ locals {
     portMappings           = [{ containerPort = 8000, protocol = "tcp" }]
     environment = [
       { name = "FLIGHTDELAY_MODELS_URL", value = var.models_url },
+      { name = "FLIGHTDELAY_DATA_URL", value = var.data_url },
       { name = "FLIGHTDELAY_AWS_REGION", value = data.aws_region.current.name },
       { name = "FLIGHTDELAY_API_HOST", value = "0.0.0.0" },
       { name = "FLIGHTDELAY_API_PORT", value = "8000" },

@@ -65,6 +65,11 @@ variable "models_url" {
   description = "FLIGHTDELAY_MODELS_URL of the API, e.g. s3://<models bucket>."
 }
 
+variable "data_url" {
+  type        = string
+  description = "FLIGHTDELAY_DATA_URL of the API (it reads conditions/latest.json there), e.g. s3://<data bucket>."
+}
+
 variable "log_group_name" {
   type        = string
   description = "CloudWatch log group of the API containers."

@@ -7,7 +7,7 @@ variable "name_prefix" {
 variable "images" {
   type        = list(string)
   description = "One repository per image (the targets of the root Dockerfile)."
-  default     = ["api", "fetcher", "evaluator", "training"]
+  default     = ["api", "fetcher", "conditions", "evaluator", "training"]
 }
 
 variable "kms_key_arn" {

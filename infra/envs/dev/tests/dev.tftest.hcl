@@ -23,8 +23,9 @@ run "the_dev_environment_plans" {
   command = plan
   assert {
     condition = output.task_families == {
-      api       = "flightdelay-dev-api", fetcher = "flightdelay-dev-fetcher",
-      evaluator = "flightdelay-dev-evaluator", training = "flightdelay-dev-training",
+      api        = "flightdelay-dev-api", fetcher = "flightdelay-dev-fetcher",
+      evaluator  = "flightdelay-dev-evaluator", training = "flightdelay-dev-training",
+      conditions = "flightdelay-dev-conditions",
     }
     error_message = "every task family is named for the dev environment"
   }

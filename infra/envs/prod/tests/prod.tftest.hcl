@@ -23,8 +23,9 @@ run "the_prod_environment_plans" {
   command = plan
   assert {
     condition = output.task_families == {
-      api       = "flightdelay-prod-api", fetcher = "flightdelay-prod-fetcher",
-      evaluator = "flightdelay-prod-evaluator", training = "flightdelay-prod-training",
+      api        = "flightdelay-prod-api", fetcher = "flightdelay-prod-fetcher",
+      evaluator  = "flightdelay-prod-evaluator", training = "flightdelay-prod-training",
+      conditions = "flightdelay-prod-conditions",
     }
     error_message = "every task family is named for the prod environment"
   }

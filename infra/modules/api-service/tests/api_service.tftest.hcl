@@ -11,6 +11,7 @@ variables {
   image              = "123456789012.dkr.ecr.us-east-1.amazonaws.com/flightdelay/api:bootstrap"
   roles              = { task_exec_arn = "arn:aws:iam::123456789012:role/exec", task_arn = "arn:aws:iam::123456789012:role/api" }
   models_url         = "s3://fd-models"
+  data_url           = "s3://fd-data"
   log_group_name     = "/flightdelay/test/api"
   access_logs_bucket = "fd-logs"
 }

@@ -3,8 +3,8 @@ mock_provider "aws" {}
 run "one_immutable_scanned_repository_per_image" {
   command = plan
   assert {
-    condition     = length(aws_ecr_repository.this) == 4 && alltrue([for r in aws_ecr_repository.this : r.image_tag_mutability == "IMMUTABLE" && r.image_scanning_configuration[0].scan_on_push])
-    error_message = "four repositories, immutable tags, scan on push"
+    condition     = length(aws_ecr_repository.this) == 5 && alltrue([for r in aws_ecr_repository.this : r.image_tag_mutability == "IMMUTABLE" && r.image_scanning_configuration[0].scan_on_push])
+    error_message = "five repositories, immutable tags, scan on push"
   }
   assert {
     condition     = aws_ecr_repository.this["api"].name == "flightdelay/api"

@@ -39,10 +39,10 @@ run "each_task_role_names_only_its_own_prefixes" {
 
   assert {
     condition = toset(flatten([for s in data.aws_iam_policy_document.task["api"].statement : s.resources])) == toset([
-      "arn:aws:s3:::fd-models/prod/*", "arn:aws:s3:::fd-models/latest.txt", "arn:aws:kms:us-east-1:123456789012:key/buckets",
-      "arn:aws:s3:::fd-models",
+      "arn:aws:s3:::fd-models/prod/*", "arn:aws:s3:::fd-models/latest.txt", "arn:aws:s3:::fd-data/conditions/latest.json",
+      "arn:aws:kms:us-east-1:123456789012:key/buckets", "arn:aws:s3:::fd-models", "arn:aws:s3:::fd-data",
     ])
-    error_message = "the api reads prod/ and latest.txt only (and may list latest.txt)"
+    error_message = "the api reads prod/, latest.txt and conditions/latest.json only (and may list those two files)"
   }
   assert {
     condition     = alltrue([for s in data.aws_iam_policy_document.task["api"].statement : !contains(s.actions, "s3:PutObject")])
@@ -62,9 +62,19 @@ run "each_task_role_names_only_its_own_prefixes" {
   }
   assert {
     condition = toset(flatten([for s in data.aws_iam_policy_document.task["training"].statement : s.resources if contains(s.actions, "s3:PutObject")])) == toset([
-      "arn:aws:s3:::fd-data/training/*", "arn:aws:s3:::fd-models/staging/*",
+      "arn:aws:s3:::fd-data/training/*", "arn:aws:s3:::fd-data/conditions/weather/*", "arn:aws:s3:::fd-models/staging/*",
     ])
-    error_message = "training writes training/ (its seed) and staging/ only"
+    error_message = "training writes training/ and conditions/weather/ (its seed) and staging/ only"
+  }
+  assert {
+    condition = toset(flatten([for s in data.aws_iam_policy_document.task["conditions"].statement : s.resources if contains(s.actions, "s3:PutObject")])) == toset([
+      "arn:aws:s3:::fd-data/conditions/*",
+    ])
+    error_message = "the conditions stage writes conditions/ only"
+  }
+  assert {
+    condition     = alltrue([for s in data.aws_iam_policy_document.task["conditions"].statement : alltrue([for r in s.resources : !startswith(r, "arn:aws:s3:::fd-models")])])
+    error_message = "the conditions stage cannot touch the models bucket"
   }
   assert {
     condition     = alltrue([for svc, doc in data.aws_iam_policy_document.task : alltrue([for s in doc.statement : s.resources != null && !contains(s.resources, "*") && alltrue([for a in s.actions : !endswith(a, "*")])])])

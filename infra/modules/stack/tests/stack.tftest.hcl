@@ -28,8 +28,8 @@ run "the_whole_stack_plans_with_one_schedule_per_task" {
   command = plan
 
   assert {
-    condition     = toset(keys(module.schedule)) == toset(["fetcher", "evaluator", "training"])
-    error_message = "fetcher, evaluator and training each get a schedule"
+    condition     = toset(keys(module.schedule)) == toset(["fetcher", "conditions", "evaluator", "training"])
+    error_message = "fetcher, conditions, evaluator and training each get a schedule"
   }
   assert {
     condition     = module.schedule["fetcher"].task_family == "flightdelay-dev-fetcher" && module.schedule["training"].task_family == "flightdelay-dev-training"
