@@ -3,7 +3,10 @@ numbers (not the API's Prometheus metrics)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import pandas as pd
 from sklearn.metrics import (
     accuracy_score,
     average_precision_score,
@@ -14,6 +17,9 @@ from sklearn.metrics import (
     recall_score,
     roc_auc_score,
 )
+
+from flightdelay import conditions
+from flightdelay.schema import target
 
 
 def best_f1_threshold(y: np.ndarray, p: np.ndarray) -> float:
@@ -86,3 +92,22 @@ def paired_bootstrap_auc_difference(
         "ci_high": float(np.percentile(diffs, 97.5)),
         "resamples": float(len(diffs)),
     }
+
+
+def scores_by_horizon(
+    model: Any,
+    labelled: pd.DataFrame,
+    observations: pd.DataFrame,
+    departures: pd.DataFrame,
+    threshold: float,
+) -> dict[str, dict[str, float]]:
+    """A model's scores on the same labelled flights seen from each horizon of the mix in turn
+    (days ahead, 4 h, 2 h, 1 h: the conditions known then), named as conditions.horizon_name."""
+    y = target(labelled)
+    out = {}
+    for hours in conditions.HORIZON_MIX:
+        seen = conditions.for_flights(
+            labelled, observations, departures, conditions.fixed_horizon(len(labelled), hours)
+        )
+        out[conditions.horizon_name(hours)] = scores(y, model.predict_proba(seen)[:, 1], threshold)
+    return out

@@ -26,7 +26,7 @@ from flightdelay.errors import DataError
 from flightdelay.features import feature_schema
 from flightdelay.partitions import read_observations, read_partitions
 from flightdelay.registry import DataWindow, Manifest, ModelMetadata, Registry, dumps
-from flightdelay.scoring import best_f1_threshold, scores
+from flightdelay.scoring import best_f1_threshold, scores, scores_by_horizon
 from flightdelay.storage import ObjectStore
 from training.models import CANDIDATES
 
@@ -78,20 +78,6 @@ def _check_usable(flights: pd.DataFrame, what: str) -> None:
         raise DataError(f"{what} has no labelled flights: seed or fetch data first (`flightdelay seed`)")
     if len(np.unique(schema.target(flights))) < 2:
         raise DataError(f"{what} has only one class (all on time or all late): a model cannot learn from it")
-
-
-def scores_by_horizon(
-    model: Any, rows: pd.DataFrame, observations: pd.DataFrame, departures: pd.DataFrame, threshold: float
-) -> dict[str, dict[str, float]]:
-    """The model's scores on the same rows, seen from each horizon of the mix in turn."""
-    y = schema.target(rows)
-    out = {}
-    for hours in conditions.HORIZON_MIX:
-        seen = conditions.for_flights(
-            rows, observations, departures, conditions.fixed_horizon(len(rows), hours)
-        )
-        out[conditions.horizon_name(hours)] = scores(y, model.predict_proba(seen)[:, 1], threshold)
-    return out
 
 
 def git_commit() -> str | None:

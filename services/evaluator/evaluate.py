@@ -32,7 +32,7 @@ from flightdelay.features import feature_schema
 from flightdelay.partitions import read_observations, read_partitions
 from flightdelay.records import Comparison, DataWindow, Decision, Evaluation, Verdict
 from flightdelay.registry import ModelArtifact, Registry
-from flightdelay.scoring import paired_bootstrap_auc_difference, scores
+from flightdelay.scoring import paired_bootstrap_auc_difference, scores, scores_by_horizon
 from flightdelay.storage import ObjectStore
 from services.evaluator.policy import Ruling, decide, policy_of
 from services.evaluator.report import render
@@ -89,25 +89,20 @@ def pick_candidate(registry: Registry, requested: str | None) -> str | None:
     return None
 
 
-def _predict(artifact: ModelArtifact, rows: pd.DataFrame) -> np.ndarray:
-    probabilities: np.ndarray = artifact.load().predict_proba(rows)[:, 1]
-    return probabilities
-
-
-def _by_horizon(
-    artifact: ModelArtifact, labelled: pd.DataFrame, observations: pd.DataFrame, flights: pd.DataFrame
-) -> dict[str, dict[str, float]]:
-    """The model's scores on the same flights seen from each horizon in turn (days ahead … 1 h)."""
-    model, y = artifact.load(), schema.target(labelled)
-    out = {}
-    for hours in conditions.HORIZON_MIX:
-        seen = conditions.for_flights(
-            labelled, observations, flights, conditions.fixed_horizon(len(labelled), hours)
-        )
-        out[conditions.horizon_name(hours)] = scores(
-            y, model.predict_proba(seen)[:, 1], artifact.manifest.threshold
-        )
-    return out
+def _scored(
+    artifact: ModelArtifact,
+    rows: pd.DataFrame,
+    labelled: pd.DataFrame,
+    observations: pd.DataFrame,
+    flights: pd.DataFrame,
+) -> tuple[np.ndarray, dict[str, dict[str, float]]]:
+    """The model's probabilities on the rows (the horizon mix), and its scores on the same flights
+    seen from each horizon in turn (days ahead … 1 h); the model is loaded once."""
+    model = artifact.load()
+    probabilities: np.ndarray = model.predict_proba(rows)[:, 1]
+    return probabilities, scores_by_horizon(
+        model, labelled, observations, flights, artifact.manifest.threshold
+    )
 
 
 def evaluate(
@@ -160,9 +155,11 @@ def evaluate(
     except ModelIntegrityError as exc:
         return conclude(decide({}, None, policy, window=window, candidate_problem=exc.reason))
 
-    predictions = {"candidate": _predict(cand, rows)}
+    predictions: dict[str, np.ndarray] = {}
+    predictions["candidate"], evaluation.horizons["candidate"] = _scored(
+        cand, rows, labelled, observations, flights
+    )
     evaluation.metrics["candidate"] = scores(y, predictions["candidate"], cand.manifest.threshold)
-    evaluation.horizons["candidate"] = _by_horizon(cand, labelled, observations, flights)
     live: ModelArtifact | None = None
     if live_version is not None:
         try:
@@ -171,9 +168,10 @@ def evaluate(
             live_problem = evaluation.live_unusable = str(exc)
             log.warning("live model unusable; the absolute bar alone decides", extra={"error": str(exc)})
     if live is not None:
-        predictions["live"] = _predict(live, rows)
+        predictions["live"], evaluation.horizons["live"] = _scored(
+            live, rows, labelled, observations, flights
+        )
         evaluation.metrics["live"] = scores(y, predictions["live"], live.manifest.threshold)
-        evaluation.horizons["live"] = _by_horizon(live, labelled, observations, flights)
         if math.isfinite(evaluation.metrics["candidate"]["roc_auc"]):
             evaluation.comparison = Comparison(
                 **paired_bootstrap_auc_difference(
