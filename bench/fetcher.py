@@ -7,10 +7,10 @@ import time
 from datetime import date
 
 from flightdelay.config import get_settings
+from flightdelay.normalize import normalize
 from flightdelay.storage import LocalStore
 from offline.aviationstack import ReplayServer, records_for
 from services.fetcher.fetch import run_fetch
-from services.fetcher.normalize import normalize
 
 
 def main() -> None:

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     # --- conditions: the airports' weather (METAR, Aviation Weather Center; no key)
     aviationweather_url: str = "https://aviationweather.gov/api/data"
     conditions_hours: float = Field(3.0, gt=0, le=360)  # hours of observations pulled each run
+    # Opt-in: each run also reads the airports' departures from Aviation Stack's real-time list
+    # (requests: airports × pages of 100 flights, every run; see services/conditions/README.md).
+    conditions_departures: bool = False
     http_user_agent: str = "flightdelay/0.1 (flight delay prediction; github.com/flightdelay)"
 
     # --- training

@@ -24,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+import numpy as np
 import pandas as pd
 
 from flightdelay import datasets
@@ -96,7 +97,34 @@ def records_for(day: date) -> tuple[dict[str, Any], ...]:
     if (day.year, day.month) != (2013, 12):
         return ()
     december = _december()
-    flights = december[december["flight_date"] == pd.Timestamp(day)]
+    return _records(december[december["flight_date"] == pd.Timestamp(day)], day)
+
+
+def records_now(clock: datetime) -> tuple[dict[str, Any], ...]:
+    """The real-time list (no flight_date) at ``clock``: the flights of that day in New York, as
+    they stood then. A departure or arrival after the clock has no actual time (nor delay) yet; a
+    flight is scheduled until it leaves, active until it lands; a cancellation shows once its
+    scheduled departure has passed."""
+    now = pd.Timestamp(clock.astimezone(UTC))
+    day = now.tz_convert("America/New_York").date()
+    if (day.year, day.month) != (2013, 12):
+        return ()
+    december = _december()
+    flights = december[december["flight_date"] == pd.Timestamp(day)].copy()
+    left = flights["actual_dep_utc"] <= now
+    landed = flights["actual_arr_utc"] <= now
+    flights.loc[~left, "dep_delay"] = np.nan
+    flights.loc[~landed, "arr_delay"] = np.nan
+    due = flights["sched_dep_utc"] <= now
+    flights["status"] = np.where(
+        flights["status"].isin(["cancelled", "diverted"]) & due,
+        flights["status"],
+        np.where(landed, "landed", np.where(left, "active", "scheduled")),
+    )
+    return _records(flights, day)
+
+
+def _records(flights: pd.DataFrame, day: date) -> tuple[dict[str, Any], ...]:
     names = _airline_names()
     out: list[dict[str, Any]] = []
     for f in flights.itertuples(index=False):
@@ -240,7 +268,8 @@ class ReplayServer:
         try:
             limit = int((query.get("limit") or ["100"])[0])
             offset = int((query.get("offset") or ["0"])[0])
-            day = date.fromisoformat((query.get("flight_date") or [""])[0])
+            asked = (query.get("flight_date") or [""])[0]
+            day = date.fromisoformat(asked) if asked else None  # none: the real-time list
         except ValueError:
             return 422, json.dumps(
                 _error("validation_error", "flight_date, limit or offset is invalid.")
@@ -250,7 +279,8 @@ class ReplayServer:
                 _error("function_access_restricted", "limit above 100 needs a higher plan.")
             ).encode()
         dep = query.get("dep_iata", [""])[0] or None
-        rows: list[Any] = [r for r in records_for(day) if dep is None or r["departure"]["iata"] == dep]
+        listed = records_for(day) if day is not None else records_now(self.clock)
+        rows: list[Any] = [r for r in listed if dep is None or r["departure"]["iata"] == dep]
         if fault == "empty":
             rows = []
         elif fault == "garbage":  # every record but one unreadable

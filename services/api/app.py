@@ -22,7 +22,7 @@ from flightdelay.registry import Registry
 from flightdelay.storage import open_store
 from services.api.batcher import Batcher
 from services.api.limits import LimitRequests
-from services.api.live import ConditionsFeed, LiveModel
+from services.api.live import ConditionsFeed, LiveModel, poll_forever
 from services.api.metrics import ApiMetrics
 from services.api.routes import model, ops, predict
 
@@ -52,8 +52,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if live.current is None:
             log.warning("no model is live yet: /ready and /predict answer 503 until one is promoted")
         pollers = [
-            asyncio.create_task(live.poll_forever(settings.api_poll_seconds), name="model-poller"),
-            asyncio.create_task(feed.poll_forever(settings.api_poll_seconds), name="conditions-poller"),
+            asyncio.create_task(poll_forever(live.refresh, settings.api_poll_seconds), name="model-poller"),
+            asyncio.create_task(
+                poll_forever(feed.refresh, settings.api_poll_seconds), name="conditions-poller"
+            ),
         ]
         batcher.start()
         try:

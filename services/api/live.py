@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -123,13 +124,15 @@ class LiveModel:
         )
         self._on_reload(result, version)
 
-    async def poll_forever(self, interval: float) -> None:
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await asyncio.to_thread(self.refresh)
-            except Exception:  # a poller must outlive any one failure
-                log.exception("model poll failed")
+
+async def poll_forever(refresh: Callable[[], object], interval: float) -> None:
+    """Call ``refresh`` in a thread every ``interval`` seconds, whatever any one call raises."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await asyncio.to_thread(refresh)
+        except Exception:  # a poller must outlive any one failure
+            log.exception("poll failed", extra={"refresh": getattr(refresh, "__qualname__", "?")})
 
 
 class ConditionsFeed:
@@ -166,11 +169,3 @@ class ConditionsFeed:
         self.problem = None
         log.info("conditions reload", extra={"as_of": self.current.as_of.isoformat()})
         return True
-
-    async def poll_forever(self, interval: float) -> None:
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await asyncio.to_thread(self.refresh)
-            except Exception:  # a poller must outlive any one failure
-                log.exception("conditions poll failed")

@@ -1,8 +1,10 @@
 """One conditions run: pull the recent METARs of the configured airports, keep them by day, and
 write what each airport's conditions are now (``conditions/latest.json``) for the API.
 
-Departures are not collected live yet (the snapshot says ``departures: off``); the model serves
-without them, as it was trained to (conditions.DEPARTURES_HIDDEN_SHARE).
+With FLIGHTDELAY_CONDITIONS_DEPARTURES on, the run also reads each airport's departures as they
+stand now (Aviation Stack's real-time list), so the snapshot knows how they are going; off, the
+snapshot says ``departures: off`` and the model serves without them, as it was trained to
+(conditions.DEPARTURES_HIDDEN_SHARE).
 """
 
 from __future__ import annotations
@@ -20,7 +22,11 @@ import pandas as pd
 
 from flightdelay import conditions, layout
 from flightdelay.airports import icao_codes
+from flightdelay.aviationstack import AviationStackClient, Budget, Deadline
 from flightdelay.config import Settings
+from flightdelay.errors import ConfigError
+from flightdelay.logs import register_secret
+from flightdelay.normalize import normalize
 from flightdelay.partitions import read_observations, write_observations
 from flightdelay.storage import ObjectStore
 from services.conditions.metar import MetarClient, to_observations
@@ -36,6 +42,33 @@ def _keep(data: ObjectStore, observations: pd.DataFrame) -> int:
         merged = merged.drop_duplicates(["airport", "obs_utc"], keep="last")
         written += write_observations(data, day, merged)
     return written
+
+
+def _departures(
+    settings: Settings, http: httpx.Client, airports: list[str], summary: dict[str, Any]
+) -> pd.DataFrame:
+    """Every airport's departures as they stand now (real-time list), in the normalized table."""
+    if settings.aviationstack_key is None:
+        raise ConfigError(
+            "FLIGHTDELAY_CONDITIONS_DEPARTURES needs FLIGHTDELAY_AVIATIONSTACK_KEY (or turn it off)"
+        )
+    register_secret(settings.aviationstack_key.get_secret_value())
+    budget = Budget(limit=settings.fetch_max_requests)
+    client = AviationStackClient(
+        http,
+        settings.aviationstack_url,
+        settings.aviationstack_key,
+        page_size=settings.fetch_page_size,
+        max_attempts=settings.fetch_max_attempts,
+        backoff_seconds=settings.fetch_backoff_seconds,
+        budget=budget,
+        page_deadline_seconds=settings.fetch_page_deadline_seconds,
+        deadline=Deadline(seconds=settings.fetch_run_deadline_seconds),
+    )
+    records = [record for airport in airports for record in client.flights(None, airport)]
+    result = normalize(records)
+    summary.update(departures=len(result.clean), departure_requests=budget.used)
+    return result.clean
 
 
 def run_conditions(
@@ -65,12 +98,20 @@ def run_conditions(
         observations = observations[observations["obs_utc"] <= pd.Timestamp(as_of)]
         written = _keep(data, observations)
         recent = read_observations(data, (as_of - timedelta(days=1)).date(), as_of.date())
+        departures = (
+            _departures(settings, http, airports, summary) if settings.conditions_departures else None
+        )
         state = conditions.snapshot(
             recent,
-            None,
+            departures,
             airports,
             as_of,
-            sources={"weather": urlparse(settings.aviationweather_url).netloc, "departures": "off"},
+            sources={
+                "weather": urlparse(settings.aviationweather_url).netloc,
+                "departures": urlparse(settings.aviationstack_url).netloc
+                if departures is not None
+                else "off",
+            },
         )
         data.put(layout.latest_conditions(), state.model_dump_json(indent=2).encode())
         with_weather = sorted(a for a, v in state.airports.items() if v.get("temp_c") is not None)

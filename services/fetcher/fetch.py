@@ -18,13 +18,13 @@ from typing import Any
 import httpx
 
 from flightdelay import layout
+from flightdelay.aviationstack import AviationStackClient, Budget, Deadline, Page
 from flightdelay.config import Settings
 from flightdelay.errors import ConfigError, FetchError
 from flightdelay.logs import register_secret
+from flightdelay.normalize import normalize
 from flightdelay.partitions import read_partitions, write_partition
 from flightdelay.storage import ObjectStore
-from services.fetcher.client import AviationStackClient, Budget, Deadline, Page
-from services.fetcher.normalize import normalize
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ import pytest
 
 from flightdelay import conditions, datasets, layout, schema
 from flightdelay.config import Settings, get_settings
-from flightdelay.errors import FetchError
+from flightdelay.errors import ConfigError, FetchError
 from flightdelay.partitions import read_observations
 from flightdelay.registry import Registry
 from flightdelay.storage import LocalStore
@@ -193,3 +193,35 @@ def test_an_unreadable_conditions_file_leaves_the_api_answering_without_conditio
         response = httpx.post(f"{api.url}/predict", json=flight)
     assert response.status_code == 200
     assert response.json()["conditions"]["known_at"] is None
+
+
+def test_with_departures_on_the_snapshot_knows_them_as_they_stood_at_the_clock(
+    server: ReplayServer, tmp_path: Path
+) -> None:
+    settings = settings_for(
+        server, conditions_departures=True, aviationstack_url=server.url, aviationstack_key=server.key
+    )
+    data = LocalStore(tmp_path)
+    summary = run_conditions(settings, data, at=CLOCK)
+    assert summary["departures"] > 0
+    state = conditions.Snapshot.model_validate_json(data.get(layout.latest_conditions()).data)
+    assert state.sources["departures"] == server.url.split("/")[2]
+    # What the real-time list said at 14:00 in New York is what the flights' own record gives
+    # when read as known then: the replay hides every later departure, and so must the lookup.
+    truth = datasets.load_flights(date(2013, 12, 2), date(2013, 12, 2))
+    at = np.array([np.datetime64(CLOCK.replace(tzinfo=None), "m")] * 3)
+    expected = conditions.departures_at(truth, np.array(["EWR", "JFK", "LGA"], dtype=object), at)
+    for i, airport in enumerate(["EWR", "JFK", "LGA"]):
+        assert state.airports[airport]["recent_departures"] == expected["recent_departures"][i] > 10
+        assert state.airports[airport]["recent_late_share"] == pytest.approx(
+            expected["recent_late_share"][i], abs=1e-3
+        )
+        assert state.airports[airport]["recent_mean_delay"] == pytest.approx(
+            expected["recent_mean_delay"][i], abs=1e-3
+        )
+
+
+def test_departures_on_without_a_key_is_a_configuration_error(server: ReplayServer, tmp_path: Path) -> None:
+    settings = settings_for(server, conditions_departures=True, aviationstack_url=server.url)
+    with pytest.raises(ConfigError, match="FLIGHTDELAY_AVIATIONSTACK_KEY"):
+        run_conditions(settings, LocalStore(tmp_path), at=CLOCK)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from services.fetcher.normalize import normalize
+from flightdelay.normalize import normalize
 
 
 def record(**changes: Any) -> dict[str, Any]:

@@ -126,12 +126,16 @@ module "schedule" {
     command = each.value.command
     cpu     = each.value.cpu
     memory  = each.value.memory
-    environment = {
-      FLIGHTDELAY_DATA_URL   = "s3://${module.storage.data_bucket_name}"
-      FLIGHTDELAY_MODELS_URL = "s3://${module.storage.models_bucket_name}"
-      FLIGHTDELAY_AWS_REGION = data.aws_region.current.name
-    }
-    secrets = each.key == "fetcher" ? { FLIGHTDELAY_AVIATIONSTACK_KEY = module.secrets.aviationstack_key_parameter_arn } : {}
+    environment = merge(
+      {
+        FLIGHTDELAY_DATA_URL   = "s3://${module.storage.data_bucket_name}"
+        FLIGHTDELAY_MODELS_URL = "s3://${module.storage.models_bucket_name}"
+        FLIGHTDELAY_AWS_REGION = data.aws_region.current.name
+      },
+      # Live departures cost Aviation Stack requests every hour: opt-in (services/conditions/README.md).
+      each.key == "conditions" ? { FLIGHTDELAY_CONDITIONS_DEPARTURES = tostring(var.enable_live_departures) } : {},
+    )
+    secrets = contains(["fetcher", "conditions"], each.key) ? { FLIGHTDELAY_AVIATIONSTACK_KEY = module.secrets.aviationstack_key_parameter_arn } : {}
   }
   roles                      = { task_exec_arn = module.iam.task_exec_role_arn, task_arn = module.iam.task_role_arns[each.key] }
   log_group_name             = module.observability.log_group_names[each.key]

@@ -94,3 +94,9 @@ variable "force_destroy" {
   description = "Let terraform destroy non-empty buckets (throwaway environments only)."
   default     = false
 }
+
+variable "enable_live_departures" {
+  type        = bool
+  description = "The hourly conditions task also reads each airport's departures from Aviation Stack (about airports × 2 requests an hour)."
+  default     = false
+}

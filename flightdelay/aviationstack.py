@@ -1,4 +1,6 @@
-"""Aviation Stack client: pages through ``/flights`` for one day and departure airport.
+"""Aviation Stack client: pages through ``/flights`` for one departure airport, for a past day
+(``flight_date``: the fetcher) or as the flights stand now (no date: the real-time list the
+conditions stage reads).
 
 Transient failures (timeouts, 5xx, ``rate_limit_reached``, a malformed page) are retried with
 exponential backoff and jitter, a bounded number of times; key, plan and quota errors fail at once.
@@ -178,16 +180,17 @@ class AviationStackClient:
             },
         )
 
-    def _get(self, day: date, airport: str, offset: int, attempt: list[int]) -> dict[str, Any]:
+    def _get(self, day: date | None, airport: str, offset: int, attempt: list[int]) -> dict[str, Any]:
         self.budget.spend()
         attempt[0] += 1
         params = {
             "access_key": self._key.get_secret_value(),
-            "flight_date": day.isoformat(),
             "dep_iata": airport,
             "limit": str(self.page_size),
             "offset": str(offset),
         }
+        if day is not None:
+            params["flight_date"] = day.isoformat()
         where = f"({airport}, offset {offset})"
         self.deadline.check()
         page_deadline = time.monotonic() + self.page_deadline_seconds
@@ -237,7 +240,7 @@ class AviationStackClient:
         self.deadline.check(before_waiting=wait)
         return float(wait)
 
-    def page(self, day: date, airport: str, offset: int) -> dict[str, Any]:
+    def page(self, day: date | None, airport: str, offset: int) -> dict[str, Any]:
         attempt = [0]
         retrying = Retrying(
             retry=retry_if_exception_type(TransientError),
@@ -253,8 +256,9 @@ class AviationStackClient:
         self.pages += 1
         return payload
 
-    def flights(self, day: date, airport: str) -> Iterator[dict[str, Any]]:
-        """Every record for flights departing ``airport`` on ``day``, page by page."""
+    def flights(self, day: date | None, airport: str) -> Iterator[dict[str, Any]]:
+        """Every record for flights departing ``airport`` on ``day`` (None: as they stand now), page
+        by page."""
         offset = 0
         first_total: int | None = None
         while True:
