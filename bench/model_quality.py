@@ -95,6 +95,13 @@ def main() -> None:
     print(
         f"(the winner's fit time is the whole `flightdelay train`: 3 candidates + refit = {winner_seconds:.1f} s)"
     )
+    print(
+        "The winner on its validation month (November, in distribution), by horizon: "
+        + ", ".join(
+            f"{h} ROC-AUC {m['roc_auc']:.3f} ECE {m.get('calibration_error', float('nan')):.3f}"
+            for h, m in result.manifest.horizons.items()
+        )
+    )
 
     everything = conditions.for_flights(
         schema.labelled(flights),
