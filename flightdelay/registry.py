@@ -34,12 +34,12 @@ from flightdelay.errors import (
     RegistryError,
     VersionNotFound,
 )
-from flightdelay.features import FeatureColumn
 from flightdelay.records import (
     ARTIFACT_NAME,
     DataWindow,
     Decision,
     Evaluation,
+    FeatureColumn,
     Manifest,
     ModelMetadata,
     Stage,

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from flightdelay.features import FeatureColumn
-from flightdelay.records import DataWindow, Manifest, ModelMetadata
+from flightdelay.records import DataWindow, FeatureColumn, Manifest, ModelMetadata
 from flightdelay.registry import Registry, dumps
 
 BASE_TIME = datetime(2026, 11, 22, 10, 15, tzinfo=UTC)

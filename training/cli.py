@@ -8,11 +8,8 @@ from typing import Annotated
 import typer
 
 from flightdelay import entry, layout
-from flightdelay.datasets import seed
-from flightdelay.partitions import partition_dates
 from flightdelay.registry import Registry
 from flightdelay.storage import open_store
-from training.train import train as train_models
 
 app = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
 
@@ -35,6 +32,10 @@ def train(
     ] = False,
 ) -> None:
     """Train the candidates, pick the best on the last 30 days, and stage it with a manifest."""
+    from flightdelay.datasets import seed  # the heavy parts, when they run
+    from flightdelay.partitions import partition_dates
+    from training.train import train as train_models
+
     settings = entry.start()
     data = open_store(settings.data_url, region=settings.aws_region)
     if seed_if_empty and not partition_dates(data, layout.TRAINING):

@@ -9,7 +9,6 @@ import typer
 
 from flightdelay import entry
 from flightdelay.storage import open_store
-from services.conditions.run import run_conditions
 
 app = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
 
@@ -25,6 +24,8 @@ def conditions(
     ] = None,
 ) -> None:
     """Pull the airports' recent weather (METAR) into conditions/, and publish conditions/latest.json."""
+    from services.conditions.run import run_conditions  # the heavy part, when it runs
+
     settings = entry.start()
     data = open_store(settings.data_url, region=settings.aws_region)
     summary = run_conditions(settings, data, at=at.replace(tzinfo=UTC) if at else None)

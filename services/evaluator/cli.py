@@ -8,12 +8,19 @@ from typing import Annotated
 import typer
 
 from flightdelay import entry
+from flightdelay.records import Verdict
 from flightdelay.registry import Registry
 from flightdelay.storage import open_store
-from services.evaluator.evaluate import EXIT_CODES
-from services.evaluator.evaluate import evaluate as run_evaluation
 
 app = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
+# One exit code per outcome, so a scheduler (and its alarms) can tell them apart.
+EXIT_CODES: dict[Verdict, int] = {
+    "promoted": 0,
+    "rejected": 10,
+    "no_decision": 11,
+    "nothing_to_evaluate": 12,
+    "failed": 3,  # the promotion lost a race to another promoter
+}
 
 
 @app.command()
@@ -32,6 +39,8 @@ def evaluate(
     Exit codes: 0 promoted, 10 rejected, 11 no decision (too little data), 12 nothing to evaluate,
     3 the promotion lost a race, 1/2 errors.
     """
+    from services.evaluator.evaluate import evaluate as run_evaluation  # the heavy part, when it runs
+
     settings = entry.start()
     outcome = run_evaluation(
         settings,

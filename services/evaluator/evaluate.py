@@ -39,15 +39,6 @@ from services.evaluator.report import render
 
 log = logging.getLogger(__name__)
 
-# One exit code per outcome, so a scheduler (and its alarms) can tell them apart.
-EXIT_CODES: dict[Verdict, int] = {
-    "promoted": 0,
-    "rejected": 10,
-    "no_decision": 11,
-    "nothing_to_evaluate": 12,
-    "failed": 3,  # the promotion lost a race to another promoter
-}
-
 
 @dataclass
 class Outcome:

@@ -10,7 +10,6 @@ import typer
 from flightdelay import entry
 from flightdelay.schema import airport_codes
 from flightdelay.storage import open_store
-from services.fetcher.fetch import run_fetch
 
 app = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
 
@@ -31,6 +30,8 @@ def fetch(
         codes = airport_codes(airports) if airports is not None else None
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--airports") from None
+    from services.fetcher.fetch import run_fetch  # the heavy part, when it runs
+
     settings = entry.start()
     data = open_store(settings.data_url, region=settings.aws_region)
     summary = run_fetch(settings, data, day.date() if day else None, codes, force=force)

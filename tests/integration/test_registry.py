@@ -14,8 +14,7 @@ from flightdelay.errors import (
     RegistryError,
     VersionNotFound,
 )
-from flightdelay.features import FeatureColumn
-from flightdelay.records import DataWindow, Evaluation, Policy
+from flightdelay.records import DataWindow, Evaluation, FeatureColumn, Policy
 from flightdelay.registry import LATEST_KEY, Registry, make_version
 from flightdelay.storage import ObjectStore
 from tests.factories import BASE_TIME, artifact_bytes, metadata, staged
