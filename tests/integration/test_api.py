@@ -273,3 +273,17 @@ def test_the_page_and_the_docs_are_served(live_api: tuple[RunningServer, str]) -
     openapi = httpx.get(f"{server.url}/openapi.json").json()
     assert "/predict" in openapi["paths"]
     assert httpx.get(f"{server.url}/docs").status_code == 200
+
+
+def test_the_flag_and_the_risk_tier_always_tell_one_story(
+    live_api: tuple[RunningServer, str], december: pd.DataFrame
+) -> None:
+    server, _ = live_api
+    sample = december.iloc[::3].head(200)
+    body = httpx.post(
+        f"{server.url}/predict", json={"flights": [as_request(r) for r in sample.itertuples()]}
+    ).json()
+    answers = body["predictions"]
+    assert {a["risk"] for a in answers} >= {"low", "medium"}  # both sides of the threshold are seen
+    for a in answers:
+        assert (a["risk"] == "low") == (not a["delayed"]), a
