@@ -75,11 +75,7 @@ def main() -> None:
     print(TARGETS)
     print("| horizon | model | ROC-AUC | PR-AUC | Brier | ECE | mean P | F1 | fit s |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for hours in conditions.HORIZON_MIX:
-        horizon = conditions.horizon_name(hours)
-        rows = conditions.for_flights(
-            december, weather, flights, conditions.fixed_horizon(len(december), hours)
-        )
+    for horizon, rows in conditions.by_horizon(december, weather, flights).items():
         base = np.full(len(y_dec), float(y.mean()))
         s = scores(y_dec, base, 0.5)
         print(

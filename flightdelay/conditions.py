@@ -206,6 +206,19 @@ def fixed_horizon(n: int, hours: float | None) -> np.ndarray:
     return np.full(n, np.nan if hours is None else hours)
 
 
+def by_horizon(
+    flights: pd.DataFrame, observations: pd.DataFrame, departures: pd.DataFrame | None
+) -> dict[str, pd.DataFrame]:
+    """The same flights seen from each horizon of the mix in turn, by horizon_name (days ahead
+    knows nothing; 4 h, 2 h, 1 h know the conditions then): built once, scored by any model."""
+    return {
+        horizon_name(hours): for_flights(
+            flights, observations, departures, fixed_horizon(len(flights), hours)
+        )
+        for hours in HORIZON_MIX
+    }
+
+
 def draw_horizons(n: int, seed: int) -> np.ndarray:
     """Hours ahead for n predictions, drawn from HORIZON_MIX (NaN for "days ahead")."""
     choices = np.array([np.nan if h is None else h for h in HORIZON_MIX], dtype=float)
@@ -296,12 +309,13 @@ def known_from(state: Snapshot | None, origins: Sequence[str], departures_utc: n
     hours = (departures_utc - as_of).astype("timedelta64[m]").astype(float) / 60.0
     hours[np.isnat(departures_utc)] = np.nan
     usable = (hours >= 0) & (hours <= MAX_HORIZON_HOURS)
-    for i in np.flatnonzero(usable):
-        values = state.airports.get(origins[int(i)])
-        if values is None:
+    codes = np.asarray(origins, dtype=object)
+    for airport, values in state.airports.items():
+        rows = usable & (codes == airport)
+        if not rows.any():
             continue
-        known.values["hours_ahead"][i] = hours[i]
+        known.values["hours_ahead"][rows] = hours[rows]
         for name, value in values.items():
             if name in known.values and value is not None:
-                known.values[name][i] = value
+                known.values[name][rows] = value
     return known

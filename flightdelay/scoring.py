@@ -18,7 +18,6 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from flightdelay import conditions
 from flightdelay.schema import target
 
 
@@ -95,19 +94,10 @@ def paired_bootstrap_auc_difference(
 
 
 def scores_by_horizon(
-    model: Any,
-    labelled: pd.DataFrame,
-    observations: pd.DataFrame,
-    departures: pd.DataFrame,
-    threshold: float,
+    model: Any, views: dict[str, pd.DataFrame], threshold: float
 ) -> dict[str, dict[str, float]]:
-    """A model's scores on the same labelled flights seen from each horizon of the mix in turn
-    (days ahead, 4 h, 2 h, 1 h: the conditions known then), named as conditions.horizon_name."""
-    y = target(labelled)
-    out = {}
-    for hours in conditions.HORIZON_MIX:
-        seen = conditions.for_flights(
-            labelled, observations, departures, conditions.fixed_horizon(len(labelled), hours)
-        )
-        out[conditions.horizon_name(hours)] = scores(y, model.predict_proba(seen)[:, 1], threshold)
-    return out
+    """A model's scores on each horizon's view of the same labelled flights (conditions.by_horizon)."""
+    return {
+        horizon: scores(target(rows), model.predict_proba(rows)[:, 1], threshold)
+        for horizon, rows in views.items()
+    }

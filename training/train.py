@@ -154,9 +154,8 @@ def train(
         )
 
     winner = max(results, key=lambda n: results[n]["roc_auc"])
-    by_horizon = scores_by_horizon(
-        fitted[winner], valid_rows, observations, flights, results[winner]["threshold"]
-    )
+    views = conditions.by_horizon(valid_rows, observations, flights)
+    by_horizon = scores_by_horizon(fitted[winner], views, results[winner]["threshold"])
     say(
         f"winner: {winner} (validation ROC-AUC by horizon: "
         + ", ".join(f"{h} {m['roc_auc']:.3f}" for h, m in by_horizon.items())

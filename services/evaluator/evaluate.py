@@ -81,19 +81,13 @@ def pick_candidate(registry: Registry, requested: str | None) -> str | None:
 
 
 def _scored(
-    artifact: ModelArtifact,
-    rows: pd.DataFrame,
-    labelled: pd.DataFrame,
-    observations: pd.DataFrame,
-    flights: pd.DataFrame,
+    artifact: ModelArtifact, rows: pd.DataFrame, views: dict[str, pd.DataFrame]
 ) -> tuple[np.ndarray, dict[str, dict[str, float]]]:
-    """The model's probabilities on the rows (the horizon mix), and its scores on the same flights
-    seen from each horizon in turn (days ahead … 1 h); the model is loaded once."""
+    """The model's probabilities on the rows (the horizon mix), and its scores on each horizon's
+    view of the same flights; the model is loaded once."""
     model = artifact.load()
     probabilities: np.ndarray = model.predict_proba(rows)[:, 1]
-    return probabilities, scores_by_horizon(
-        model, labelled, observations, flights, artifact.manifest.threshold
-    )
+    return probabilities, scores_by_horizon(model, views, artifact.manifest.threshold)
 
 
 def evaluate(
@@ -146,10 +140,9 @@ def evaluate(
     except ModelIntegrityError as exc:
         return conclude(decide({}, None, policy, window=window, candidate_problem=exc.reason))
 
+    views = conditions.by_horizon(labelled, observations, flights)  # the same for both models
     predictions: dict[str, np.ndarray] = {}
-    predictions["candidate"], evaluation.horizons["candidate"] = _scored(
-        cand, rows, labelled, observations, flights
-    )
+    predictions["candidate"], evaluation.horizons["candidate"] = _scored(cand, rows, views)
     evaluation.metrics["candidate"] = scores(y, predictions["candidate"], cand.manifest.threshold)
     live: ModelArtifact | None = None
     if live_version is not None:
@@ -159,9 +152,7 @@ def evaluate(
             live_problem = evaluation.live_unusable = str(exc)
             log.warning("live model unusable; the absolute bar alone decides", extra={"error": str(exc)})
     if live is not None:
-        predictions["live"], evaluation.horizons["live"] = _scored(
-            live, rows, labelled, observations, flights
-        )
+        predictions["live"], evaluation.horizons["live"] = _scored(live, rows, views)
         evaluation.metrics["live"] = scores(y, predictions["live"], live.manifest.threshold)
         if math.isfinite(evaluation.metrics["candidate"]["roc_auc"]):
             evaluation.comparison = Comparison(
