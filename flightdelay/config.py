@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     api_max_batch: int = Field(10_000, ge=1)
     api_max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024)
     risk_high: float = Field(0.45, gt=0, lt=1)  # "medium" starts at the live model's own threshold
+    # The answer log (DATA predictions/): what the evaluator later judges the live model by.
+    api_log_answers: bool = True
+    api_log_flush_seconds: float = Field(10.0, gt=0)
+    api_log_max_rows: int = Field(200_000, ge=1)  # about 60 MB while the store is unreachable
 
     @field_validator("fetch_airports", mode="before")
     @classmethod

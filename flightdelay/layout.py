@@ -9,6 +9,7 @@
     conditions/weather/date=D/observations.parquet weather observed at each airport that day (UTC)
     conditions/latest.json                         each airport's conditions as known at one time
     conditions/runs/R.json                         one summary a conditions run
+    predictions/date=D/part-<asked>-<id>.parquet   the API's answers about flights leaving on day D
 
 Daily partitions are Hive-style, so Athena and Glue read them as they lie.
 """
@@ -21,6 +22,7 @@ from datetime import date
 TRAINING = "training"
 NEW_CLEAN = "new/clean"
 WEATHER = "conditions/weather"
+PREDICTIONS = "predictions"
 PARTITION_FILE = "flights.parquet"
 OBSERVATIONS_FILE = "observations.parquet"
 _PARTITION_DAY = re.compile(r"date=(\d{4}-\d{2}-\d{2})/([^/]+)$")
@@ -34,6 +36,24 @@ def partition_day(key: str, name: str = PARTITION_FILE) -> date | None:
     """The day a partition key holds, or None for any other key."""
     match = _PARTITION_DAY.search(key)
     return date.fromisoformat(match.group(1)) if match and match.group(2) == name else None
+
+
+def predictions_part(day: date, part_id: str) -> str:
+    """One flush of the API's answer log: many parts a day, never rewritten (no write races)."""
+    return f"{PREDICTIONS}/date={day.isoformat()}/part-{part_id}.parquet"
+
+
+def predictions_prefix(day: date) -> str:
+    return f"{PREDICTIONS}/date={day.isoformat()}/"
+
+
+_ANSWERED_DAY = re.compile(rf"^{PREDICTIONS}/date=(\d{{4}}-\d{{2}}-\d{{2}})/part-[^/]+\.parquet$")
+
+
+def predictions_day(key: str) -> date | None:
+    """The departure day a part of the answer log is about, or None for any other key."""
+    match = _ANSWERED_DAY.match(key)
+    return date.fromisoformat(match.group(1)) if match else None
 
 
 def latest_conditions() -> str:

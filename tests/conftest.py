@@ -14,11 +14,14 @@ from flightdelay.storage import LocalStore, ObjectStore, S3Store
 
 
 @pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No FLIGHTDELAY_* variable of the developer's shell leaks into a test; AWS is fake."""
+def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No FLIGHTDELAY_* variable of the developer's shell leaks into a test; AWS is fake; a test
+    that names no DATA store writes (the API's answer log) under its own directory, never the
+    checkout's ./.flightdelay."""
     for name in list(os.environ):
         if name.startswith("FLIGHTDELAY_") or name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("FLIGHTDELAY_DATA_URL", str(tmp_path / "default-data"))
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")

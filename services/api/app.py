@@ -19,8 +19,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from flightdelay.config import Settings, get_settings
 from flightdelay.errors import NoLiveModel
 from flightdelay.registry import Registry
+from flightdelay.serving import ScheduledFlight
 from flightdelay.storage import open_store
-from services.api.batcher import Batcher
+from services.api.batcher import Answer, Batcher
+from services.api.journal import AnswerLog
 from services.api.limits import LimitRequests
 from services.api.live import ConditionsFeed, LiveModel, poll_forever
 from services.api.metrics import ApiMetrics
@@ -42,8 +44,36 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metrics.ready.set(1 if live.current is not None else 0)
 
     live = LiveModel(registry, on_reload=on_reload)
-    feed = ConditionsFeed(open_store(settings.data_url, region=settings.aws_region))
-    batcher = Batcher(lambda: live.current, lambda: feed.current, max_rows=settings.api_max_batch)
+    data = open_store(settings.data_url, region=settings.aws_region)
+    feed = ConditionsFeed(data)
+    answer_log = (
+        AnswerLog(
+            data,
+            metrics,
+            max_rows=settings.api_log_max_rows,
+            flush_seconds=settings.api_log_flush_seconds,
+        )
+        if settings.api_log_answers
+        else None
+    )
+
+    def log_answer(flights: list[ScheduledFlight], answer: Answer) -> None:
+        assert answer_log is not None
+        answer_log.record(
+            flights,
+            answer.probabilities,
+            answer.known,
+            model_version=answer.loaded.version,
+            threshold=answer.loaded.manifest.threshold,
+            conditions_as_of=answer.known_at,
+        )
+
+    batcher = Batcher(
+        lambda: live.current,
+        lambda: feed.current,
+        max_rows=settings.api_max_batch,
+        observer=log_answer if answer_log else None,
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -57,15 +87,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 poll_forever(feed.refresh, settings.api_poll_seconds), name="conditions-poller"
             ),
         ]
+        if answer_log is not None:
+            pollers.append(asyncio.create_task(answer_log.run(), name="answer-log"))
         batcher.start()
         try:
             yield
         finally:
+            await batcher.stop()  # no new answers, then the answer log's last flush
             for poller in pollers:
                 poller.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await poller
-            await batcher.stop()
 
     app = FastAPI(
         title="flightdelay",
@@ -78,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.live = live
     app.state.conditions = feed
     app.state.batcher = batcher
+    app.state.answer_log = answer_log
     app.state.metrics = metrics
 
     app.add_middleware(

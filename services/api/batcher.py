@@ -32,6 +32,8 @@ class Answer:
 
 
 Job = tuple[list[ScheduledFlight], "asyncio.Future[Answer]"]
+# Told of every model call's flights and answer (the answer log), on the event loop.
+Observer = Callable[[list[ScheduledFlight], Answer], None]
 
 
 class Batcher:
@@ -41,7 +43,9 @@ class Batcher:
         state: Callable[[], Snapshot | None],
         *,
         max_rows: int,
+        observer: Observer | None = None,
     ) -> None:
+        self._observer = observer
         self._model = model
         self._state = state
         self._max_rows = max_rows
@@ -83,6 +87,8 @@ class Batcher:
                     if not future.done():
                         future.set_exception(exc)
                 continue
+            if self._observer is not None:
+                self._observer(flights, Answer(probabilities, known, loaded, state.as_of if state else None))
             start = 0
             for job_flights, future in jobs:
                 if not future.done():

@@ -28,6 +28,15 @@ class ApiMetrics:
         self.ready = Gauge(
             "flightdelay_model_ready", "1 while a verified model is serving, else 0", registry=self.registry
         )
+        self.answers_logged = Counter(
+            "flightdelay_answers_logged", "Answers written to the answer log", registry=self.registry
+        )
+        self.answers_lost = Counter(
+            "flightdelay_answers_lost",
+            "Answers the answer log could not keep, by reason (buffer_full, store_failed)",
+            ["reason"],
+            registry=self.registry,
+        )
         self.reloads = Counter(
             "flightdelay_model_reloads", "Model reload attempts by result", ["result"], registry=self.registry
         )

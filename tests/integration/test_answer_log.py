@@ -1,0 +1,97 @@
+"""The API's answer log under a real uvicorn: every answer lands in DATA predictions/, and a store
+that fails never fails a prediction."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+
+from flightdelay import answers, datasets, schema
+from flightdelay.config import get_settings
+from flightdelay.registry import Registry
+from flightdelay.storage import LocalStore
+from services.api.app import create_app
+from services.api.server import RunningServer
+from tests.factories import BASE_TIME, stage_model
+from training.models import hist_gradient_boosting
+
+DAY = date(2013, 12, 2)
+
+
+@pytest.fixture(scope="module")
+def model() -> Any:
+    flights = schema.labelled(datasets.load_flights(end=datasets.TRAINING_END).iloc[::20])
+    return hist_gradient_boosting(0).fit(flights, schema.target(flights))
+
+
+@pytest.fixture
+def live(tmp_path: Path, model: Any) -> tuple[Path, str]:
+    registry = Registry(LocalStore(tmp_path / "models"))
+    manifest = stage_model(registry, model, now=BASE_TIME)
+    registry.promote(manifest.version, reason="test")
+    return tmp_path / "models", manifest.version
+
+
+def request_of(row: Any) -> dict[str, Any]:
+    return {
+        "carrier": row.carrier,
+        "origin": row.origin,
+        "dest": row.dest,
+        "scheduled_departure": row.sched_dep_local.isoformat(),
+        "scheduled_arrival": row.sched_arr_local.isoformat(),
+    }
+
+
+def test_every_answer_is_logged_with_what_was_asked_and_answered(
+    live: tuple[Path, str], tmp_path: Path
+) -> None:
+    models, version = live
+    flights = datasets.load_flights(DAY, DAY).iloc[:300]
+    settings = get_settings(models_url=str(models), data_url=str(tmp_path / "data"), api_log_flush_seconds=60)
+    with RunningServer(create_app(settings)) as api:
+        batch = httpx.post(
+            f"{api.url}/predict", json={"flights": [request_of(r) for r in flights.itertuples()]}, timeout=30
+        )
+        one = httpx.post(f"{api.url}/predict", json=request_of(next(flights.itertuples())), timeout=30)
+        assert batch.status_code == one.status_code == 200
+        # Nothing is written on the request path: the flush is 60 s away.
+        assert answers.read(LocalStore(tmp_path / "data"), DAY).empty
+    # Shutting down flushes what is pending.
+    logged = answers.read(LocalStore(tmp_path / "data"), DAY)
+    assert len(logged) == 301
+    answered = [p["probability"] for p in batch.json()["predictions"]] + [one.json()["probability"]]
+    assert np.allclose(logged["probability"].to_numpy(), answered, atol=1e-4)
+    assert (logged["model_version"] == version).all()
+    assert (logged["delayed"] == (logged["probability"] >= logged["threshold"])).all()
+    assert [p["delayed"] for p in batch.json()["predictions"]] == logged["delayed"].tolist()[:300]
+    asked = pd.DataFrame([request_of(r) for r in flights.itertuples()])
+    assert logged["carrier"].tolist()[:300] == asked["carrier"].tolist()
+    assert (logged["sched_dep_local"].iloc[:300].to_numpy() == flights["sched_dep_local"].to_numpy()).all()
+
+
+def test_a_failing_store_never_fails_a_prediction_and_the_loss_is_counted(
+    live: tuple[Path, str], tmp_path: Path
+) -> None:
+    models, _ = live
+    broken = tmp_path / "not-a-directory"
+    broken.write_text("a file where the DATA store should be: every write fails")
+    settings = get_settings(
+        models_url=str(models), data_url=str(broken), api_log_flush_seconds=0.05, api_log_max_rows=50
+    )
+    flights = [request_of(r) for r in datasets.load_flights(DAY, DAY).iloc[:40].itertuples()]
+    with RunningServer(create_app(settings)) as api:
+        for _ in range(5):  # 200 answers against room for 50
+            assert httpx.post(f"{api.url}/predict", json={"flights": flights}, timeout=30).status_code == 200
+        metrics = httpx.get(f"{api.url}/metrics").text
+    lost = sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("flightdelay_answers_lost_total")
+    )
+    assert lost >= 150
