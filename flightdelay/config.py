@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     eval_margin: float = Field(0.005, ge=0.0, le=0.5)
     eval_bootstrap_resamples: int = Field(1000, ge=100, le=100_000)
     eval_seed: int = 20130101
+    # --- monitoring (the evaluator's daily watch of the live model)
+    monitor_drift_psi: float = Field(0.2, gt=0)  # PSI above this (or a late share moved by half) is drift
+    metrics_namespace: str = "flightdelay"  # CloudWatch namespace of the embedded metrics
 
     # --- api
     api_host: str = "127.0.0.1"

@@ -119,3 +119,46 @@ class Decision(BaseModel):
     @classmethod
     def _no_evaluation(cls, value: object) -> object:
         return None if value == {} else value  # records of promotions by hand hold an empty object
+
+
+class LiveScores(BaseModel):
+    """How the live model's answers about one set of flights compare with what happened."""
+
+    flights: int = Field(description="answered flights whose outcome is known (the last answer each)")
+    late_share: float
+    mean_probability: float
+    brier: float
+    flag_accuracy: float = Field(description="share of flights whose yes/no flag was right")
+    roc_auc: float | None = Field(None, description="None when the flights were all late or all on time")
+    calibration_error: float | None = None
+
+
+class Drift(BaseModel):
+    """Recent flights against the live model's training data."""
+
+    reference: DataWindow
+    recent: DataWindow
+    psi: dict[str, float] = Field(description="population stability index per model input")
+    unknown_share: dict[str, float] = Field(
+        description="share of recent flights with a value the model has never seen"
+    )
+    max_psi: float
+    drifted: bool = Field(
+        description="some input's PSI passed the threshold, or the late share moved by half of it"
+    )
+    threshold: float
+
+
+class Monitoring(BaseModel):
+    """One day of watching the live model, as stored under ``monitoring/`` (one record a day)."""
+
+    day: date = Field(description="the departure day judged")
+    created_at: datetime
+    model_version: str | None = Field(description="the version that gave most of the day's answers")
+    answers: int = Field(description="answers logged about the day's flights (all asks)")
+    versions: dict[str, int] = Field(default_factory=dict, description="answered flights by model version")
+    quality: LiveScores | None = Field(None, description="None when no answer met an outcome")
+    by_origin: dict[str, LiveScores] = Field(default_factory=dict)
+    by_carrier: dict[str, LiveScores] = Field(default_factory=dict)
+    drift: Drift | None = None
+    alarms: list[str] = Field(default_factory=list, description="what passed a bar, in words")

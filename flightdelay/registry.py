@@ -19,7 +19,7 @@ import contextlib
 import hashlib
 import json
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -42,6 +42,7 @@ from flightdelay.records import (
     FeatureColumn,
     Manifest,
     ModelMetadata,
+    Monitoring,
     Stage,
     Verdict,
 )
@@ -62,6 +63,7 @@ TRUSTED_TYPES = (
 )
 MANIFEST_NAME = "manifest.json"
 DECISIONS = "decisions/"
+MONITORING = "monitoring/"
 
 
 class ModelArtifact:
@@ -241,6 +243,19 @@ class Registry:
                 log.warning("skipping an unreadable decision", extra={"key": key, "error": exc.reason})
         return history
 
+    def monitoring(self, limit: int | None = None) -> list[Monitoring]:
+        """The days the live model was watched, newest first; an unreadable record is left out."""
+        keys = sorted((k for k in self.store.list(MONITORING) if k.endswith(".json")), reverse=True)
+        history: list[Monitoring] = []
+        for key in keys[:limit]:
+            try:
+                history.append(_parse(Monitoring, key, self.store.get(key).data))
+            except CorruptRecord as exc:
+                log.warning(
+                    "skipping an unreadable monitoring record", extra={"key": key, "error": exc.reason}
+                )
+        return history
+
     def decided_versions(self) -> set[str]:
         """Versions that already have a final verdict (promoted or rejected): not evaluated again."""
         return {d.version for d in self.decisions() if d.version and d.verdict in ("promoted", "rejected")}
@@ -295,6 +310,16 @@ class Registry:
         key = decision.report_key or self.report_key(decision.id)
         self.store.put(key, html.encode(), if_absent=True)
         return key
+
+    def record_monitoring(self, record: Monitoring) -> str:
+        """Keep one day's monitoring record; a re-run of the day replaces it. Its key."""
+        key = self.monitoring_key(record.day)
+        self.store.put(key, _json(record))
+        return key
+
+    @staticmethod
+    def monitoring_key(day: date) -> str:
+        return f"{MONITORING}date={day.isoformat()}.json"
 
     @staticmethod
     def decision_id(now: datetime, version: str | None) -> str:

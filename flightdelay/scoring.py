@@ -101,3 +101,35 @@ def scores_by_horizon(
         horizon: scores(target(rows), model.predict_proba(rows)[:, 1], threshold)
         for horizon, rows in views.items()
     }
+
+
+def population_stability(
+    reference: np.ndarray, recent: np.ndarray, *, categorical: bool, bins: int = 10
+) -> float:
+    """Population stability index of ``recent`` against ``reference``: sum over bins of
+    (recent share − reference share) · ln(recent share / reference share). Numbers are binned at the
+    reference's deciles, categories by value (the reference's most common ``bins`` × 3, the rest
+    together); a missing value is a bin of its own. Below 0.1 is stable, above 0.2 has moved."""
+    reference, recent = np.asarray(reference, dtype=float), np.asarray(recent, dtype=float)
+    if not len(reference) or not len(recent):
+        return float("nan")
+
+    def binned(values: np.ndarray) -> np.ndarray:
+        out = np.full(len(values), -1, dtype=np.int64)  # missing
+        known = ~np.isnan(values)
+        if categorical:
+            kept = np.unique(reference[~np.isnan(reference)], return_counts=True)
+            top = kept[0][np.argsort(-kept[1], kind="stable")[: bins * 3]]
+            index = {value: i for i, value in enumerate(top)}
+            out[known] = [index.get(v, len(top)) for v in values[known]]
+        else:
+            edges = np.unique(np.nanquantile(reference, np.linspace(0, 1, bins + 1)[1:-1]))
+            out[known] = np.searchsorted(edges, values[known], side="right")
+        return out
+
+    a, b = binned(reference), binned(recent)
+    labels = np.union1d(a, b)
+    share_a = np.array([(a == v).mean() for v in labels])
+    share_b = np.array([(b == v).mean() for v in labels])
+    share_a, share_b = np.maximum(share_a, 1e-4), np.maximum(share_b, 1e-4)  # an empty bin is not infinite
+    return float(np.sum((share_b - share_a) * np.log(share_b / share_a)))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
 
 from flightdelay import entry
-from flightdelay.records import Verdict
+from flightdelay.errors import FlightDelayError
+from flightdelay.records import Monitoring, Verdict
 from flightdelay.registry import Registry
 from flightdelay.storage import open_store
 
@@ -21,6 +22,7 @@ EXIT_CODES: dict[Verdict, int] = {
     "nothing_to_evaluate": 12,
     "failed": 3,  # the promotion lost a race to another promoter
 }
+WATCH_FAILED = 13  # the verdict was recorded, but watching the live model failed
 
 
 @app.command()
@@ -33,29 +35,92 @@ def evaluate(
         datetime | None,
         typer.Option(formats=["%Y-%m-%d"], help="last day of the window (default: yesterday, UTC)"),
     ] = None,
+    watch: Annotated[
+        bool, typer.Option(help="also judge the live model's answers about the window's last day")
+    ] = True,
 ) -> None:
-    """Score the candidate and the live model on recent flights; promote or reject, and record why.
+    """Score the candidate and the live model on recent flights; promote or reject, and record why;
+    then watch the live model on the last day (see `flightdelay monitor`).
 
     Exit codes: 0 promoted, 10 rejected, 11 no decision (too little data), 12 nothing to evaluate,
-    3 the promotion lost a race, 1/2 errors.
+    3 the promotion lost a race, 13 the verdict stands but the watch failed, 1/2 errors.
     """
     from services.evaluator.evaluate import evaluate as run_evaluation  # the heavy part, when it runs
+    from services.evaluator.monitor import monitor, summary
 
     settings = entry.start()
-    outcome = run_evaluation(
-        settings,
-        open_store(settings.data_url, region=settings.aws_region),
-        Registry(open_store(settings.models_url, region=settings.aws_region)),
-        candidate=candidate,
-        window_days=window_days,
-        end=end.date() if end else None,
-    )
+    data = open_store(settings.data_url, region=settings.aws_region)
+    registry = Registry(open_store(settings.models_url, region=settings.aws_region))
+    day = end.date() if end else datetime.now(UTC).date() - timedelta(days=1)
+    outcome = run_evaluation(settings, data, registry, candidate=candidate, window_days=window_days, end=day)
     entry.note(
         f"{outcome.verdict.replace('_', ' ').capitalize()}: {outcome.candidate or '-'}: {outcome.reason}"
     )
-    entry.emit_summary(outcome.summary())
-    raise typer.Exit(EXIT_CODES[outcome.verdict])
+    result = outcome.summary()
+    code = EXIT_CODES[outcome.verdict]
+    if watch:
+        try:
+            record = monitor(settings, data, registry, day)
+            result["monitor"] = summary(record)
+            _say_watch(record)
+        except FlightDelayError as exc:
+            entry.note(f"error: watching the live model on {day} failed: {exc}")
+            result["monitor"] = {"error": str(exc)}
+            code = WATCH_FAILED
+    entry.emit_summary(result)
+    raise typer.Exit(code)
+
+
+@app.command()
+def monitor(
+    start: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="first departure day to judge (default: --end)"),
+    ] = None,
+    end: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="last departure day to judge (default: yesterday, UTC)"),
+    ] = None,
+) -> None:
+    """Judge the live model's logged answers against the fetched outcomes, day by day, and measure
+    drift from its training data; records go to the MODELS bucket's monitoring/."""
+    from services.evaluator.monitor import monitor as watch_day
+    from services.evaluator.monitor import summary
+
+    settings = entry.start()
+    data = open_store(settings.data_url, region=settings.aws_region)
+    registry = Registry(open_store(settings.models_url, region=settings.aws_region))
+    last = end.date() if end else datetime.now(UTC).date() - timedelta(days=1)
+    first = start.date() if start else last
+    if first > last:
+        raise typer.BadParameter("--start is after --end")
+    summaries = []
+    for offset in range((last - first).days + 1):
+        record = watch_day(settings, data, registry, first + timedelta(days=offset))
+        _say_watch(record)
+        summaries.append(summary(record))
+    entry.emit_summary({"stage": "monitor", "days": summaries})
+
+
+def _say_watch(record: Monitoring) -> None:
+    quality = record.quality
+    entry.note(
+        f"Watched {record.day}: {record.answers} answers"
+        + (
+            f", {quality.flights} flights with an outcome, ROC-AUC "
+            f"{'-' if quality.roc_auc is None else f'{quality.roc_auc:.3f}'}, flag right "
+            f"{quality.flag_accuracy:.0%}"
+            if quality
+            else ", no outcome known yet"
+        )
+        + (f"; drift max PSI {record.drift.max_psi:.2f}" if record.drift else "")
+    )
+    for alarm in record.alarms:
+        entry.note(f"alarm: {alarm}")
 
 
 def main() -> None:
-    entry.run(app)
+    """The scheduled task: the daily evaluation, which also watches the live model."""
+    daily = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
+    daily.command()(evaluate)
+    entry.run(daily)
