@@ -61,7 +61,11 @@ def latest_conditions() -> str:
 
 
 def conditions_run(run_id: str) -> str:
-    return f"conditions/runs/{run_id}.json"
+    return f"{CONDITIONS_RUNS}{run_id}.json"
+
+
+CONDITIONS_RUNS = "conditions/runs/"
+FETCH_RUNS = "new/runs/"
 
 
 def seed_summary() -> str:
@@ -83,4 +87,4 @@ def rejected(day: date, run_id: str) -> str:
 
 
 def fetch_run(run_id: str) -> str:
-    return f"new/runs/{run_id}.json"
+    return f"{FETCH_RUNS}{run_id}.json"

@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import re
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
@@ -64,6 +65,7 @@ TRUSTED_TYPES = (
 MANIFEST_NAME = "manifest.json"
 DECISIONS = "decisions/"
 MONITORING = "monitoring/"
+_DECISION_ID = re.compile(r"\d{8}T\d{12}Z-[A-Za-z0-9_-]+")
 
 
 class ModelArtifact:
@@ -320,6 +322,16 @@ class Registry:
     @staticmethod
     def monitoring_key(day: date) -> str:
         return f"{MONITORING}date={day.isoformat()}.json"
+
+    def report(self, decision_id: str) -> str | None:
+        """The HTML report of a decision by the decision's id (checked: never a path of its own),
+        or None if there is none."""
+        if not _DECISION_ID.fullmatch(decision_id):
+            return None
+        try:
+            return self.store.get(self.report_key(decision_id)).data.decode()
+        except ObjectNotFound:
+            return None
 
     @staticmethod
     def decision_id(now: datetime, version: str | None) -> str:

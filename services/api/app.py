@@ -26,7 +26,8 @@ from services.api.journal import AnswerLog
 from services.api.limits import LimitRequests
 from services.api.live import ConditionsFeed, LiveModel, poll_forever
 from services.api.metrics import ApiMetrics
-from services.api.routes import model, ops, predict
+from services.api.routes import model, ops, predict, status
+from services.api.status import StatusCache
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.conditions = feed
     app.state.batcher = batcher
     app.state.answer_log = answer_log
+    app.state.registry = registry
+    app.state.status = StatusCache(registry, data, max_age=settings.api_poll_seconds)
     app.state.metrics = metrics
 
     app.add_middleware(
@@ -136,6 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(predict.router)
     app.include_router(model.router)
     app.include_router(ops.router)
+    app.include_router(status.router)
     return app
 
 

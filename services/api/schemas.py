@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
@@ -132,6 +132,19 @@ class BatchOut(BaseModel):
     predictions: list[PredictionOut]
 
 
+class LiveQualityOut(BaseModel):
+    """The live model on real outcomes over its last watched days (see /status)."""
+
+    days: int
+    first_day: date
+    last_day: date
+    flights: int
+    roc_auc: float | None = Field(description="mean of the daily ROC-AUCs")
+    flag_accuracy: float = Field(description="share of flights whose yes/no flag was right")
+    late_share: float
+    mean_probability: float
+
+
 class ModelOut(BaseModel):
     version: str | None
     model_type: str | None = None
@@ -142,6 +155,9 @@ class ModelOut(BaseModel):
     promoted_at: datetime | None = None
     loaded_at: datetime | None = None
     last_reload: dict[str, object] | None = None
+    live_quality: LiveQualityOut | None = Field(
+        None, description="how its answers fared against real outcomes, where the evaluator has judged them"
+    )
 
 
 class HealthOut(BaseModel):

@@ -111,6 +111,25 @@ def test_the_live_models_answers_are_judged_against_what_happened(
         "DriftMaxPsi",
     }
 
+    # What the API shows of it: /status (and its data), the model card, and reports by id only.
+    with RunningServer(create_app(settings)) as api:
+        status = httpx.get(f"{api.url}/status.json").json()
+        page = httpx.get(f"{api.url}/status").text
+        card = httpx.get(f"{api.url}/model").json()
+        traversal = httpx.get(f"{api.url}/reports/..%2F..%2Flatest.txt")
+    assert status["live"]["version"] == live.version
+    assert status["live"]["since"] is not None
+    assert [q["day"] for q in status["quality"]] == [DAY.isoformat()]
+    assert status["quality"][0]["roc_auc"] == record.quality.roc_auc
+    assert status["drift"]["max_psi"] == record.drift.max_psi
+    assert {r["stage"]: r["outcome"] for r in status["runs"]}["fetch"] == "succeeded"
+    assert status["decisions"][0]["verdict"] == "promoted"
+    assert f"{record.quality.roc_auc:.3f}" in page
+    assert "<svg" in page
+    assert card["live_quality"]["flights"] == record.quality.flights
+    assert card["live_quality"]["roc_auc"] == record.quality.roc_auc
+    assert traversal.status_code == 404
+
 
 def test_a_day_with_answers_but_no_outcomes_yet_is_recorded_without_quality(
     tmp_path: Path, model: Any

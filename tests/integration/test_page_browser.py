@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 
 from flightdelay import datasets, schema
 from flightdelay.config import get_settings
+from flightdelay.records import LiveScores, Monitoring
 from flightdelay.registry import Registry
 from flightdelay.storage import LocalStore
 from services.api.app import create_app
@@ -53,7 +55,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningSe
     flights = schema.labelled(datasets.load_flights(end=datasets.TRAINING_END).iloc[::15])
     m = stage_model(registry, logistic_regression(0).fit(flights, schema.target(flights)), now=BASE_TIME)
     registry.promote(m.version, reason="browser test")
-    with RunningServer(create_app(get_settings(models_url=str(root)))) as running:
+    for day in range(8, 15):  # a week of watching, as the evaluator records it
+        registry.record_monitoring(watched(date(2013, 12, day), m.version, 0.60 + day / 200))
+    settings = get_settings(models_url=str(root), api_poll_seconds=0.2)
+    with RunningServer(create_app(settings)) as running:
         yield running, m.version
 
 
@@ -79,6 +84,43 @@ def test_a_person_asks_about_a_flight_and_reads_the_answer(
     assert width.endswith("%")
     assert int(width[:-1]) == int(sentence.split("a ")[-1].split("%")[0])
     assert version in (page.text_content("#model") or "")
+    page.close()
+
+
+def watched(day: date, version: str, roc_auc: float) -> Monitoring:
+    scores = LiveScores(
+        flights=900, late_share=0.33, mean_probability=0.25, brier=0.2, flag_accuracy=0.7, roc_auc=roc_auc
+    )
+    return Monitoring(
+        day=day,
+        created_at=BASE_TIME,
+        model_version=version,
+        answers=950,
+        quality=scores,
+        by_origin={"JFK": scores},
+        alarms=["drift: dest PSI 0.31 (bar 0.20)"] if day.day == 14 else [],
+    )
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_the_status_page_plots_live_quality_offline_at_any_width(
+    browser: Any, server: tuple[RunningServer, str], width: int
+) -> None:
+    running, version = server
+    page = browser.new_page(viewport={"width": width, "height": 800})
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(f"{running.url}/status")
+    assert page.locator("svg.plot circle.auc").count() == 7  # one point a watched day
+    assert page.locator("svg.plot text", has_text="Dec 08").count() == 1  # a labelled day axis
+    assert page.locator("svg.plot text", has_text="0.6").count() >= 1  # a labelled quality axis
+    assert "drift: dest PSI 0.31" in (page.text_content(".alarm") or "")
+    assert version in (page.text_content("body") or "")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert all(url.startswith(running.url) for url in requested)  # nothing from outside
+    page.goto(running.url)  # the model card shows the live quality and links the status page
+    page.wait_for_function("document.querySelector('#model').textContent.includes('ROC-AUC 0.6')")
+    assert "6,300 flights" in (page.text_content("#model") or "")
     page.close()
 
 

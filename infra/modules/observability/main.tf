@@ -199,6 +199,42 @@ resource "aws_cloudwatch_metric_alarm" "fetch_stale" {
   tags               = var.tags
 }
 
+# The evaluator's daily watch of the live model logs its figures in CloudWatch embedded metric
+# format (services/evaluator/monitor.py): CloudWatch Logs makes them metrics of this namespace.
+resource "aws_cloudwatch_metric_alarm" "live_quality" {
+  count               = contains(var.services, "evaluator") ? 1 : 0
+  alarm_name          = "${var.name_prefix}-live-model-below-bar"
+  alarm_description   = "The live model's ROC-AUC on yesterday's real outcomes fell below ${var.thresholds.live_min_roc_auc}"
+  namespace           = "flightdelay/${var.name_prefix}"
+  metric_name         = "LiveRocAuc"
+  statistic           = "Minimum"
+  period              = 86400
+  evaluation_periods  = 1
+  threshold           = var.thresholds.live_min_roc_auc
+  comparison_operator = "LessThanThreshold"
+  treat_missing_data  = "notBreaching" # a day nobody asked about has no live quality
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn]
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "drift" {
+  count               = contains(var.services, "evaluator") ? 1 : 0
+  alarm_name          = "${var.name_prefix}-data-drift"
+  alarm_description   = "The last 7 days of flights moved from the live model's training data (PSI over ${var.thresholds.drift_max_psi}): retrain"
+  namespace           = "flightdelay/${var.name_prefix}"
+  metric_name         = "DriftMaxPsi"
+  statistic           = "Maximum"
+  period              = 86400
+  evaluation_periods  = 1
+  threshold           = var.thresholds.drift_max_psi
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn]
+  tags                = var.tags
+}
+
 locals {
   region = data.aws_region.current.name
   alb_id = try(var.alb.arn_suffix, "")
@@ -236,6 +272,20 @@ locals {
       properties = {
         title   = "Successful fetches", region = local.region, stat = "Sum", period = 3600
         metrics = [["flightdelay/${var.name_prefix}", "FetchSucceeded"]]
+      }
+    },
+    {
+      type = "metric", x = 0, y = 12, width = 12, height = 6
+      properties = {
+        title   = "Live model on real outcomes (daily)", region = local.region, stat = "Average", period = 86400
+        metrics = [["flightdelay/${var.name_prefix}", "LiveRocAuc"], [".", "LiveFlagAccuracy"], [".", "LiveBrier"]]
+      }
+    },
+    {
+      type = "metric", x = 12, y = 12, width = 12, height = 6
+      properties = {
+        title   = "Drift from the training data (daily)", region = local.region, stat = "Maximum", period = 86400
+        metrics = [["flightdelay/${var.name_prefix}", "DriftMaxPsi"], [".", "RecentLateShare"]]
       }
     },
   ]

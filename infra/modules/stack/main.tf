@@ -134,6 +134,8 @@ module "schedule" {
       },
       # Live departures cost Aviation Stack requests every hour: opt-in (services/conditions/README.md).
       each.key == "conditions" ? { FLIGHTDELAY_CONDITIONS_DEPARTURES = tostring(var.enable_live_departures) } : {},
+      # The watch's embedded metrics land in the namespace the observability alarms read.
+      each.key == "evaluator" ? { FLIGHTDELAY_METRICS_NAMESPACE = "flightdelay/${local.name}" } : {},
     )
     secrets = contains(["fetcher", "conditions"], each.key) ? { FLIGHTDELAY_AVIATIONSTACK_KEY = module.secrets.aviationstack_key_parameter_arn } : {}
   }

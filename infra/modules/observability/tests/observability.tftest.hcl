@@ -73,3 +73,22 @@ run "the_dashboard_shows_the_api_service_not_the_cluster" {
     error_message = "Fargate publishes CPU and memory per service: the widget must name the service"
   }
 }
+
+run "the_live_model_and_drift_alarms_read_the_evaluators_embedded_metrics" {
+  command = plan
+  assert {
+    condition = (aws_cloudwatch_metric_alarm.live_quality[0].metric_name == "LiveRocAuc"
+      && aws_cloudwatch_metric_alarm.live_quality[0].threshold == 0.6
+      && aws_cloudwatch_metric_alarm.live_quality[0].comparison_operator == "LessThanThreshold"
+    && aws_cloudwatch_metric_alarm.live_quality[0].namespace == "flightdelay/flightdelay-test")
+    error_message = "live ROC-AUC below the evaluator's bar alarms, in the namespace the stack gives the evaluator"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.drift[0].metric_name == "DriftMaxPsi" && aws_cloudwatch_metric_alarm.drift[0].threshold == 0.2
+    error_message = "a PSI over 0.2 on any model input alarms"
+  }
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.drift[0].alarm_actions) == 1 && length(aws_cloudwatch_metric_alarm.live_quality[0].alarm_actions) == 1
+    error_message = "both alarms notify the alarm topic"
+  }
+}
