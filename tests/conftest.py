@@ -13,6 +13,19 @@ import pytest
 from flightdelay.storage import LocalStore, ObjectStore, S3Store
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_writes_to_the_checkout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Module-scoped servers start before each test's clean environment: their answer logs go to a
+    session directory too, never the checkout's ./.flightdelay (the default DATA store)."""
+    before = os.environ.get("FLIGHTDELAY_DATA_URL")
+    os.environ["FLIGHTDELAY_DATA_URL"] = str(tmp_path_factory.mktemp("session-data"))
+    yield
+    if before is None:
+        os.environ.pop("FLIGHTDELAY_DATA_URL", None)
+    else:
+        os.environ["FLIGHTDELAY_DATA_URL"] = before
+
+
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No FLIGHTDELAY_* variable of the developer's shell leaks into a test; AWS is fake; a test
