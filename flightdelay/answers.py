@@ -22,7 +22,9 @@ from flightdelay.layout import PREDICTIONS, predictions_day, predictions_part, p
 from flightdelay.serving import ScheduledFlight
 from flightdelay.storage import ObjectStore
 
-# The flight as asked; the join key with the fetched outcomes (new/clean/) is JOIN_KEY.
+# The flight as asked; the join key with the fetched outcomes (new/clean/) is JOIN_KEY (a request
+# need not name its flight number). Two flights of one key (UA EWR→BOS at 08:38 twice on 2013-12-09)
+# cannot be told apart, so the evaluator leaves them out.
 JOIN_KEY = ["carrier", "origin", "dest", "sched_dep_local"]
 COLUMNS = (
     "asked_utc",

@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 DRIFT_DAYS = 7
 REFERENCE_SAMPLE = 60_000  # enough for stable deciles; keeps the daily run to seconds
 MIN_SLICE_FLIGHTS = 30  # an origin or carrier with fewer flights that day is not reported alone
+# A week covers a narrow slice of the calendar by construction (days to the next holiday above
+# all: PSI 3.3 every December week against a whole year), so calendar inputs are not drift.
+CALENDAR = ("weekday", "days_to_holiday")
 
 
 def live_scores(y: np.ndarray, p: np.ndarray, flag: np.ndarray) -> LiveScores:
@@ -64,7 +67,7 @@ def joined(data: ObjectStore, day: date) -> tuple[pd.DataFrame, int]:
     last = last.assign(sched_dep_local=last["sched_dep_local"].astype(schema.LOCAL))
     outcome = outcomes.assign(sched_dep_local=outcomes["sched_dep_local"].astype(schema.LOCAL))[
         [*answers.JOIN_KEY, "arr_delay"]
-    ].drop_duplicates(answers.JOIN_KEY)
+    ].drop_duplicates(answers.JOIN_KEY, keep=False)  # two flights one key: which was asked is unknown
     return last.merge(outcome, on=answers.JOIN_KEY, how="inner"), len(asked)
 
 
@@ -96,7 +99,7 @@ def drift(
     if len(reference) > REFERENCE_SAMPLE:
         reference = reference.sample(n=REFERENCE_SAMPLE, random_state=0)
     ref_x, new_x = features.transform(reference), features.transform(recent)
-    inputs = [*CATEGORICAL, *TIMETABLE]
+    inputs = [name for name in (*CATEGORICAL, *TIMETABLE) if name not in CALENDAR]
     psi = {
         name: round(
             population_stability(

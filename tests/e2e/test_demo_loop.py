@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from cli.demo import ASKED_AT, FETCH_DAYS, QUESTIONS, run
-from flightdelay import conditions, datasets, layout
+from cli.demo import ASKED_AT, FETCH_DAYS, QUESTIONS, WATCH_DAYS, run
+from flightdelay import answers, conditions, datasets, layout, schema
 from flightdelay.config import get_settings
 from flightdelay.registry import Registry
 from flightdelay.storage import LocalStore
@@ -64,4 +64,24 @@ def test_the_demo_loop_end_to_end(tmp_path: Path) -> None:
     answered = [line for line in lines if "P(15+ min late)" in line]
     assert len(answered) == len(QUESTIONS)
     assert all("h ahead" in line for line in answered)
-    assert any(line.startswith("9/9 Done") for line in lines)
+    assert any(line.startswith("10/10 Done") for line in lines)
+
+    # The API logged its answers about every flight of December 8–14, and the watch judged the
+    # first model (live when it answered) on each of those days against what happened.
+    week = datasets.load_flights(WATCH_DAYS[0], WATCH_DAYS[-1])
+    assert sum(len(answers.read(data, day)) for day in WATCH_DAYS) >= len(week)
+    watched = {m.day: m for m in Registry(models).monitoring()}
+    assert sorted(watched) == WATCH_DAYS
+    for day in WATCH_DAYS:
+        record = watched[day]
+        outcomes = schema.labelled(week[week["flight_date"].dt.date == day]).drop_duplicates(
+            answers.JOIN_KEY, keep=False
+        )
+        assert record.model_version == result.first
+        assert record.quality is not None
+        assert record.quality.flights == len(outcomes)
+        assert record.quality.late_share == pytest.approx(schema.target(outcomes).mean(), abs=1e-4)
+    drift = watched[WATCH_DAYS[-1]].drift
+    assert drift is not None
+    assert drift.drifted  # December 8–14 is far later than January–November
+    assert any(line.startswith("    Dec 14:") and "ROC-AUC" in line for line in lines)

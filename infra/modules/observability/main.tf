@@ -221,14 +221,14 @@ resource "aws_cloudwatch_metric_alarm" "live_quality" {
 resource "aws_cloudwatch_metric_alarm" "drift" {
   count               = contains(var.services, "evaluator") ? 1 : 0
   alarm_name          = "${var.name_prefix}-data-drift"
-  alarm_description   = "The last 7 days of flights moved from the live model's training data (PSI over ${var.thresholds.drift_max_psi}): retrain"
+  alarm_description   = "The last 7 days of flights moved from the live model's training data (an input's PSI over FLIGHTDELAY_MONITOR_DRIFT_PSI, or the late share by half of it): retrain"
   namespace           = "flightdelay/${var.name_prefix}"
-  metric_name         = "DriftMaxPsi"
+  metric_name         = "DriftDetected" # 1 when the evaluator's watch found drift, else 0
   statistic           = "Maximum"
   period              = 86400
   evaluation_periods  = 1
-  threshold           = var.thresholds.drift_max_psi
-  comparison_operator = "GreaterThanThreshold"
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "notBreaching"
   alarm_actions       = [aws_sns_topic.alarms.arn]
   ok_actions          = [aws_sns_topic.alarms.arn]

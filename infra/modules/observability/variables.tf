@@ -40,7 +40,6 @@ variable "thresholds" {
     target_p99_seconds    = optional(number, 1)
     fetch_freshness_hours = optional(number, 26)
     live_min_roc_auc      = optional(number, 0.6) # the evaluator's bar (FLIGHTDELAY_EVAL_MIN_ROC_AUC)
-    drift_max_psi         = optional(number, 0.2) # FLIGHTDELAY_MONITOR_DRIFT_PSI
   })
   description = "Alarm thresholds."
   default     = {}

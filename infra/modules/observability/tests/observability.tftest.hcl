@@ -84,8 +84,8 @@ run "the_live_model_and_drift_alarms_read_the_evaluators_embedded_metrics" {
     error_message = "live ROC-AUC below the evaluator's bar alarms, in the namespace the stack gives the evaluator"
   }
   assert {
-    condition     = aws_cloudwatch_metric_alarm.drift[0].metric_name == "DriftMaxPsi" && aws_cloudwatch_metric_alarm.drift[0].threshold == 0.2
-    error_message = "a PSI over 0.2 on any model input alarms"
+    condition     = aws_cloudwatch_metric_alarm.drift[0].metric_name == "DriftDetected" && aws_cloudwatch_metric_alarm.drift[0].threshold == 1
+    error_message = "a day whose watch found drift alarms"
   }
   assert {
     condition     = length(aws_cloudwatch_metric_alarm.drift[0].alarm_actions) == 1 && length(aws_cloudwatch_metric_alarm.live_quality[0].alarm_actions) == 1
