@@ -1,9 +1,10 @@
 """API throughput and latency, all in one run, with wrk in a separate process on loopback.
 
-Three servers, one uvicorn worker each, started one after another: the ceiling (same stack,
-constant answer), the naive implementation (DataFrame per request + pickled random forest), and
-the project's API serving the same random forest. Then p50/p99 of the project's API at about half
-the ceiling's rate (wrk's Lua `delay` paces each connection), and the latency of one
+Four servers, one uvicorn worker each, started one after another: the ceiling (same stack,
+constant answer), the naive implementation (DataFrame per request + pickled random forest), the
+project's API serving the same random forest with its answer log on (the default: every answer
+goes to DATA predictions/), and the same with the log off. Then p50/p99 of the project's API at
+about half the ceiling's rate (wrk's Lua `delay` paces each connection), and the latency of one
 10,000-flight batch.
 """
 
@@ -23,7 +24,7 @@ from pathlib import Path
 import httpx
 import joblib
 
-from flightdelay import datasets, schema
+from flightdelay import answers, datasets, layout, schema
 from flightdelay.features import feature_schema
 from flightdelay.registry import DataWindow, ModelMetadata, Registry, dumps
 from flightdelay.storage import LocalStore
@@ -35,6 +36,7 @@ FLIGHT = (
 )
 DURATION, CONNECTIONS = "8s", 32
 JSON = {"content-type": "application/json"}
+LOG_OFF = {"FLIGHTDELAY_API_LOG_ANSWERS": "false"}
 LUA = "wrk.method = 'POST'\nwrk.headers['Content-Type'] = 'application/json'\nwrk.body = '{body}'\n"
 
 
@@ -134,13 +136,21 @@ def main() -> None:
             f"wrk.method = 'POST'\nwrk.headers['Content-Type'] = 'application/json'\nwrk.body = '{FLIGHT}'\n"
         )
         results = {}
-        env = {"BENCH_MODEL_PATH": str(root / "rf.joblib"), "FLIGHTDELAY_MODELS_URL": str(root / "models")}
-        for name, target in (
-            ("ceiling", "bench.api_apps:ceiling"),
-            ("naive", "bench.api_apps:naive"),
-            ("project", "services.api.app:create_app"),
+        env = {
+            "BENCH_MODEL_PATH": str(root / "rf.joblib"),
+            "FLIGHTDELAY_MODELS_URL": str(root / "models"),
+            "FLIGHTDELAY_DATA_URL": str(root / "data"),
+        }
+        for name, target, extra in (
+            ("ceiling", "bench.api_apps:ceiling", {}),
+            ("naive", "bench.api_apps:naive", {}),
+            ("project", "services.api.app:create_app", {}),
+            # The answer log's cost, off and on in turn twice (best of two each: this machine is noisy).
+            ("project, answer log off", "services.api.app:create_app", LOG_OFF),
+            ("project, again", "services.api.app:create_app", {}),
+            ("project, answer log off, again", "services.api.app:create_app", LOG_OFF),
         ):
-            process, url = serve(target, env)
+            process, url = serve(target, {**env, **extra})
             try:
                 results[name] = wrk(url, single)
                 if name == "project":
@@ -166,6 +176,10 @@ def main() -> None:
             finally:
                 process.terminate()
                 process.wait(timeout=30)
+        # What the log-on server wrote (its last flush ran on shutdown).
+        logged = LocalStore(root / "data")
+        parts = len(logged.list(layout.PREDICTIONS + "/"))
+        answers_logged = sum(len(answers.read(logged, day)) for day in answers.answered_days(logged))
     print(
         f"| server (1 worker, wrk -t1 -c{CONNECTIONS} -d{DURATION}) | requests/s | p50 ms | p99 ms | non-2xx |"
     )
@@ -173,8 +187,14 @@ def main() -> None:
     for name, r in results.items():
         print(f"| {name} | {r['rps']:,.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {int(r['errors'])} |")
     ceiling, naive, ours = results["ceiling"]["rps"], results["naive"]["rps"], results["project"]["rps"]
+    log_on = max(results["project"]["rps"], results["project, again"]["rps"])
+    log_off = max(results["project, answer log off"]["rps"], results["project, answer log off, again"]["rps"])
     print(
         f"project / ceiling = {ours / ceiling:.2f} (target >= 0.60); project / naive = {ours / naive:.1f}x (target >= 5x)"
+    )
+    print(
+        f"answer log on / off = {log_on / log_off:.2f}, best of two runs each (target >= 0.90); "
+        f"{answers_logged:,} answers logged in {parts} Parquet parts"
     )
     paced = results["project at half the ceiling's rate"]
     print(

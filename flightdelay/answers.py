@@ -44,16 +44,17 @@ def table(
     probabilities: np.ndarray,
     known: conditions.Known,
     *,
-    model_version: str,
-    threshold: float,
-    asked: datetime,
-    conditions_as_of: datetime | None,
+    model_version: np.ndarray,
+    threshold: np.ndarray,
+    asked: np.ndarray,
+    conditions_as_of: np.ndarray,
 ) -> pd.DataFrame:
-    """One model call's answers as rows of COLUMNS."""
-    n = len(flights)
+    """Answers as rows of COLUMNS: one per flight, each array aligned with ``flights`` (times as
+    naive UTC datetime64, NaT where no conditions were known). Built in one pass, whatever the
+    number of model calls the rows came from."""
     return pd.DataFrame(
         {
-            "asked_utc": pd.Series([asked] * n, dtype="datetime64[us, UTC]"),
+            "asked_utc": pd.Series(asked.astype("datetime64[us]")).dt.tz_localize(UTC),
             "carrier": [f.carrier for f in flights],
             "origin": [f.origin for f in flights],
             "dest": [f.dest for f in flights],
@@ -61,9 +62,9 @@ def table(
             "sched_arr_local": pd.Series([f.arrival_local for f in flights], dtype="datetime64[us]"),
             "probability": probabilities.astype(float),
             "delayed": probabilities >= threshold,
-            "threshold": np.full(n, threshold),
-            "model_version": [model_version] * n,
-            "conditions_as_of": pd.Series([conditions_as_of] * n, dtype="datetime64[us, UTC]"),
+            "threshold": threshold.astype(float),
+            "model_version": model_version.astype(object),
+            "conditions_as_of": pd.Series(conditions_as_of.astype("datetime64[us]")).dt.tz_localize(UTC),
             **{name: known.values[name].astype(float) for name in conditions.FEATURES},
         },
         columns=list(COLUMNS),

@@ -14,9 +14,9 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from flightdelay import answers
 from flightdelay.conditions import Known
@@ -25,6 +25,13 @@ from flightdelay.storage import ObjectStore
 from services.api.metrics import ApiMetrics
 
 log = logging.getLogger(__name__)
+
+
+def _naive(moment: datetime | None) -> np.datetime64:
+    """UTC as numpy holds it (naive); None is NaT."""
+    if moment is None:
+        return np.datetime64("NaT", "us")
+    return np.datetime64(moment.astimezone(UTC).replace(tzinfo=None), "us")
 
 
 @dataclass(frozen=True)
@@ -107,20 +114,26 @@ class AnswerLog:
             return rows
 
     def _write(self, entries: list[_Entry]) -> None:
-        frame = pd.concat(
-            [
-                answers.table(
-                    e.flights,
-                    e.probabilities,
-                    e.known,
-                    model_version=e.model_version,
-                    threshold=e.threshold,
-                    asked=e.asked,
-                    conditions_as_of=e.conditions_as_of,
-                )
-                for e in entries
-            ],
-            ignore_index=True,
+        """Every pending model call's answers as one table (one pass: the thread holds the GIL the
+        event loop needs as little as it can), then one Parquet part per departure day."""
+        counts = [len(e.flights) for e in entries]
+
+        def each(values: list[Any], dtype: str | None = None) -> np.ndarray:
+            return np.repeat(np.array(values, dtype=dtype), counts)
+
+        frame = answers.table(
+            [flight for e in entries for flight in e.flights],
+            np.concatenate([e.probabilities for e in entries]),
+            Known(
+                {
+                    name: np.concatenate([e.known.values[name] for e in entries])
+                    for name in entries[0].known.values
+                }
+            ),
+            model_version=each([e.model_version for e in entries], "object"),
+            threshold=each([e.threshold for e in entries], "float64"),
+            asked=each([_naive(e.asked) for e in entries], "datetime64[us]"),
+            conditions_as_of=each([_naive(e.conditions_as_of) for e in entries], "datetime64[us]"),
         )
         answers.write(self._store, frame)
 
