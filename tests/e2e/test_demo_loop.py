@@ -6,6 +6,7 @@ import json
 from datetime import date
 from pathlib import Path
 
+import httpx
 import pytest
 
 from cli.demo import ASKED_AT, FETCH_DAYS, QUESTIONS, WATCH_DAYS, run
@@ -13,6 +14,8 @@ from flightdelay import answers, conditions, datasets, layout, schema
 from flightdelay.config import get_settings
 from flightdelay.registry import Registry
 from flightdelay.storage import LocalStore
+from services.api.app import create_app
+from services.api.server import RunningServer
 
 
 @pytest.mark.slow
@@ -85,3 +88,15 @@ def test_the_demo_loop_end_to_end(tmp_path: Path) -> None:
     assert drift is not None
     assert drift.drifted  # December 8–14 is far later than January–November
     assert any(line.startswith("    Dec 14:") and "ROC-AUC" in line for line in lines)
+
+    # After the demo, the status page shows the days it served: live quality and drift.
+    with RunningServer(create_app(settings)) as api:
+        status = httpx.get(f"{api.url}/status.json").json()
+        page = httpx.get(f"{api.url}/status").text
+    assert [q["day"] for q in status["quality"]] == [d.isoformat() for d in WATCH_DAYS]
+    last = watched[WATCH_DAYS[-1]].quality
+    assert last is not None
+    assert status["quality"][-1]["roc_auc"] == last.roc_auc
+    assert status["drift"]["drifted"] is True
+    assert status["live"]["version"] == result.first
+    assert page.count('class="auc"') >= len(WATCH_DAYS)  # a point a day on the plot
