@@ -65,8 +65,9 @@ def status() -> None:
         console.print("Staged models: nothing is staged yet (run `flightdelay train`).")
     else:
         verdicts = registry.verdicts()
-        table = Table(title="Staged models", title_justify="left")
-        for column in ("version", "created (UTC)", "model", "val ROC-AUC", "threshold", "verdict"):
+        # Every trained model stays in staging/; the state column says which is live.
+        table = Table(title="Trained models (newest last)", title_justify="left")
+        for column in ("version", "created (UTC)", "model", "val ROC-AUC", "threshold", "state"):
             table.add_column(column)
         for m in staged:
             auc = m.metrics.get("roc_auc")
@@ -76,7 +77,7 @@ def status() -> None:
                 m.model_type,
                 f"{auc:.3f}" if auc is not None else "-",
                 f"{m.threshold:.3f}",
-                ("live" if m.version == live else verdicts.get(m.version, "pending")),
+                ("LIVE" if m.version == live else verdicts.get(m.version, "pending evaluation")),
             )
         console.print(table)
     decisions = registry.decisions(limit=5)
@@ -103,7 +104,9 @@ def rollback(
 ) -> None:
     """Point latest.txt back at the version live before this one (decision history), or the one given."""
     decision = _registry().rollback(to, reason=reason, source="cli")
-    console.print(f"Rolled back from {decision.previous} to {decision.version}.")
+    # Versions sort by training time: going to a newer one is a roll forward, and says so.
+    moved = "Rolled forward" if (decision.version or "") > (decision.previous or "") else "Rolled back"
+    console.print(f"{moved} from {decision.previous} to {decision.version}.")
 
 
 @app.command()

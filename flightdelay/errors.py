@@ -140,3 +140,9 @@ class QuotaExhausted(FetchError):
 
 class RequestBudgetExceeded(FetchError):
     exit_code = 7
+
+
+class PortInUse(FlightDelayError):
+    """The API cannot listen where it was asked to (another process holds the port)."""
+
+    exit_code = 8

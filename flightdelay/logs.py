@@ -1,6 +1,5 @@
-"""JSON-lines logging to stdout, with secrets masked before anything is written.
-
-CloudWatch reads stdout of ECS tasks, so one JSON object a line is all the services need.
+"""Logging with secrets masked before anything is written: JSON lines when nobody watches
+(CloudWatch reads an ECS task's output, one JSON object a line), plain lines on a terminal.
 """
 
 from __future__ import annotations
@@ -48,10 +47,31 @@ class JsonFormatter(logging.Formatter):
         return redact(json.dumps(entry, default=str))
 
 
+class PlainFormatter(logging.Formatter):
+    """One readable line for a person: time, level, message, then the extra fields as key=value."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        extra = " ".join(
+            f"{key}={value}"
+            for key, value in record.__dict__.items()
+            if key not in _STANDARD_ATTRS and not key.startswith("_")
+        )
+        when = datetime.fromtimestamp(record.created, UTC)
+        line = f"{when:%H:%M:%S} {record.levelname.lower():7} {record.getMessage()}"
+        if extra:
+            line += f"  ({extra})"
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return redact(line)
+
+
 def configure_logging(level: str = "INFO", *, stream: Any = None) -> None:
-    """Send every logger's records to ``stream`` (stdout) as JSON lines. Safe to call twice."""
-    handler = logging.StreamHandler(stream or sys.stdout)
-    handler.setFormatter(JsonFormatter())
+    """Send every logger's records to ``stream`` (stdout): plain lines if it is a terminal, else
+    JSON lines. Safe to call twice."""
+    target = stream or sys.stdout
+    handler = logging.StreamHandler(target)
+    is_terminal = getattr(target, "isatty", lambda: False)()
+    handler.setFormatter(PlainFormatter() if is_terminal else JsonFormatter())
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)

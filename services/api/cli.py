@@ -2,21 +2,40 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from flightdelay import entry
+from flightdelay.errors import PortInUse
 
 app = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
 
 
 @app.command()
-def serve() -> None:
-    """Run the prediction API under uvicorn (host, port and workers from FLIGHTDELAY_API_*)."""
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="address to listen on [default: FLIGHTDELAY_API_HOST]")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="port [default: FLIGHTDELAY_API_PORT, 8000]", min=0, max=65535)
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="uvicorn workers [default: FLIGHTDELAY_API_WORKERS]", min=1)
+    ] = None,
+) -> None:
+    """Run the prediction API under uvicorn. Exit code 8 when the port is taken."""
+    import os
     import sys
 
     import uvicorn
 
+    # The options win over the environment; the app (and each worker) reads the settings from it.
+    for name, value in (("HOST", host), ("PORT", port), ("WORKERS", workers)):
+        if value is not None:
+            os.environ[f"FLIGHTDELAY_API_{name}"] = str(value)
     settings = entry.start(log_stream=sys.stdout)  # a service's logs: nothing else is on stdout
+    _check_free(settings.api_host, settings.api_port)
     uvicorn.run(
         "services.api.app:create_app",
         factory=True,
@@ -26,6 +45,21 @@ def serve() -> None:
         log_config=None,
         access_log=False,
     )
+
+
+def _check_free(host: str, port: int) -> None:
+    """Fail with one line (exit 8) before uvicorn starts when the address is taken."""
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise PortInUse(
+                f"cannot listen on {host}:{port} ({exc.strerror or exc}): another process holds it; "
+                "choose another with --port or FLIGHTDELAY_API_PORT"
+            ) from None
 
 
 def main() -> None:

@@ -50,5 +50,5 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(tmp_path: Pa
             check=False,
         )
     assert result.returncode == 0, result.stdout[-4000:]
-    assert "Tested: 4" in result.stdout
+    assert "Tested: 7" in result.stdout  # predict, health, ready, model, status, status.json, reports
     assert "[500]" not in result.stdout

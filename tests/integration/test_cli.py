@@ -69,6 +69,15 @@ def test_promote_rollback_history_on_the_local_store(tmp_path: Path) -> None:
     history = run_cli("history", "--json", env=env)
     verdicts = [(d["verdict"], d["version"]) for d in json.loads(history.stdout)["decisions"]]
     assert verdicts == [("rolled_back", a.version), ("promoted", b.version), ("promoted", a.version)]
+    # Back to the newer one: a roll forward, said as such; the status table marks what is live.
+    forward = run_cli("rollback", "--to", b.version, env=env)
+    assert forward.returncode == 0, forward.stderr
+    assert f"Rolled forward from {a.version} to {b.version}" in forward.stdout
+    status = run_cli("status", env=env).stdout
+    assert "Staged models" not in status
+    assert "Trained models" in status
+    row = next(line for line in status.splitlines() if line.startswith(f"│ {b.version}"))
+    assert row.split("│")[-2].strip() == "LIVE"
 
 
 @pytest.mark.parametrize("command", ["status", "history"])
@@ -108,3 +117,50 @@ def test_the_training_container_seeds_an_empty_deployment_once(tmp_path: Path) -
     assert second.returncode == 0, second.stderr
     assert "seeding" not in second.stderr
     assert len(Registry(LocalStore(tmp_path / "models")).staged()) == 2
+
+
+def test_serve_on_a_taken_port_says_so_in_one_line_with_its_own_exit_code(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli(
+            "serve", "--host", "127.0.0.1", "--port", str(port), env={"FLIGHTDELAY_MODELS_URL": str(tmp_path)}
+        )
+    assert result.returncode == 8
+    assert result.stderr.strip().splitlines() == [
+        f"error: cannot listen on 127.0.0.1:{port} (Address already in use): another process holds it; "
+        "choose another with --port or FLIGHTDELAY_API_PORT"
+    ]
+
+
+def test_serve_listens_where_its_options_say(tmp_path: Path) -> None:
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env={**os.environ, "FLIGHTDELAY_MODELS_URL": str(tmp_path)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "serve did not listen on --port"
+                time.sleep(0.2)
+        assert health.json() == {"status": "ok", "ready": False, "model_version": None}
+    finally:
+        process.terminate()
+        process.wait(timeout=15)

@@ -31,3 +31,20 @@ def test_registered_secrets_and_access_keys_never_reach_the_log() -> None:
     assert "k3y-0f-the-account" not in output
     assert "access_key=***" in output
     assert redact("key k3y-0f-the-account here") == "key *** here"
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_person_at_a_terminal_reads_plain_lines_with_secrets_masked() -> None:
+    stream = Terminal()
+    configure_logging("INFO", stream=stream)
+    register_secret("k3y-0f-the-terminal")
+    logging.getLogger("flightdelay.test").warning(
+        "could not reach k3y-0f-the-terminal", extra={"airport": "JFK"}
+    )
+    line = stream.getvalue().splitlines()[-1]
+    assert not line.startswith("{")
+    assert "warning could not reach ***  (airport=JFK)" in line
