@@ -7,7 +7,8 @@ replay (offline/) standing in for the provider.
     seed Jan–Nov ─▶ train v1 ─▶ replay + fetch Dec 1–14 ─▶ evaluate v1 on Dec 1–7 (nothing live: promote)
     ─▶ API up, ask about real flights, and about every flight of Dec 8–14 before it leaves (logged)
     ─▶ train v2 with Dec 1–7 ─▶ evaluate v2 on Dec 8–14 ─▶ (promoted: the running API switches)
-    ─▶ rollback ─▶ the API is back on v1 ─▶ watch: v1's logged answers against what happened ─▶ summary
+    ─▶ rollback ─▶ the API is back on v1 ─▶ forward again to v2 (the better model stays live)
+    ─▶ watch: v1's logged answers against what happened ─▶ summary
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from datetime import time as time_of_day
 from pathlib import Path
 from typing import Any
 
-import httpx
 from pydantic import SecretStr
 
 from flightdelay import answers, datasets
+from flightdelay.client import ApiError, Client, Flight, flights_from_table
 from flightdelay.config import Settings
 from flightdelay.errors import ConfigError, FlightDelayError
 from flightdelay.records import Monitoring
@@ -88,12 +89,15 @@ def _local_root(url: str) -> Path | None:
 def _wait_for_version(url: str, version: str, timeout: float) -> float:
     """Ask the running API until it answers with ``version``; returns the seconds it took."""
     started = time.monotonic()
-    flight = {"carrier": "B6", "origin": "JFK", "dest": "BOS", "scheduled_departure": "2013-12-09T08:00:00"}
-    while time.monotonic() - started < timeout:
-        response = httpx.post(f"{url}/predict", json=flight, timeout=10)
-        if response.status_code == 200 and response.json()["model_version"] == version:
-            return time.monotonic() - started
-        time.sleep(0.2)
+    flight = Flight(carrier="B6", origin="JFK", dest="BOS", scheduled_departure=datetime(2013, 12, 9, 8))
+    with Client(url, timeout=10) as api:
+        while time.monotonic() - started < timeout:
+            try:
+                if api.predict(flight).model_version == version:
+                    return time.monotonic() - started
+            except ApiError:
+                pass  # 503 while nothing is live: ask again
+            time.sleep(0.2)
     raise FlightDelayError(f"the API did not switch to {version} within {timeout:.0f} s")
 
 
@@ -101,39 +105,36 @@ def _ask(url: str, say: Say) -> str:
     """Ask the API about real December 9 flights and print its answers beside what happened."""
     flights = datasets.load_flights(date(2013, 12, 9), date(2013, 12, 9))
     version = ""
-    for carrier, number, origin, dest in QUESTIONS:
-        match = flights[
-            (flights["carrier"] == carrier)
-            & (flights["flight_number"] == number)
-            & (flights["origin"] == origin)
-            & (flights["dest"] == dest)
-        ]
-        if match.empty:
-            continue
-        row = match.iloc[0]
-        body = {
-            "carrier": carrier,
-            "flight_number": number,
-            "origin": origin,
-            "dest": dest,
-            "scheduled_departure": row["sched_dep_local"].isoformat(),
-            "scheduled_arrival": row["sched_arr_local"].isoformat(),
-        }
-        response = httpx.post(f"{url}/predict", json=body, timeout=10)
-        if response.status_code != 200:
-            say(f"    the API answered {response.status_code}: {response.json()['detail']}")
-            return ""
-        answer = response.json()
-        version = answer["model_version"]
-        actual = row["arr_delay"]
-        outcome = "cancelled/diverted" if actual != actual else f"arrived {actual:+.0f} min"
-        knew = answer["conditions"]
-        ahead = f", weather {knew['hours_ahead']:.1f} h ahead" if knew["known_at"] else ", timetable only"
-        say(
-            f"    {carrier}{number:<5} {origin}→{dest} {row['sched_dep_local']:%H:%M}: "
-            f"P(15+ min late) = {answer['probability']:.2f} ({answer['risk']} risk{ahead})"
-            f"  — actually {outcome}"
-        )
+    with Client(url, timeout=10) as api:
+        for carrier, number, origin, dest in QUESTIONS:
+            match = flights[
+                (flights["carrier"] == carrier)
+                & (flights["flight_number"] == number)
+                & (flights["origin"] == origin)
+                & (flights["dest"] == dest)
+            ]
+            if match.empty:
+                continue
+            row = match.iloc[0]
+            try:
+                answer = api.predict(flights_from_table(match.iloc[:1])[0])
+            except ApiError as exc:
+                say(f"    {exc}")
+                return ""
+            version = answer.model_version
+            actual = row["arr_delay"]
+            outcome = "cancelled/diverted" if actual != actual else f"arrived {actual:+.0f} min"
+            knew = answer.conditions
+            ahead = (
+                f", weather {knew.hours_ahead:.1f} h ahead"
+                if knew.known_at and knew.hours_ahead is not None
+                else ", timetable only"
+            )
+            say(
+                f"    {carrier}{number:<5} {origin}→{dest} {row['sched_dep_local']:%H:%M}: "
+                f"P(15+ min late) = {answer.probability:.2f} ({answer.risk} risk{ahead})"
+                f"  — actually {outcome}"
+            )
     return version
 
 
@@ -141,21 +142,9 @@ def _ask_the_week(url: str, data: ObjectStore, say: Say) -> int:
     """Ask the API about every flight of December 8–14 as scheduled, a day's batch at a time, the
     way a booking site would before they leave; waits until the answer log holds them all."""
     asked = 0
-    for day in WATCH_DAYS:
-        flights = datasets.load_flights(day, day)
-        batch = [
-            {
-                "carrier": r.carrier,
-                "flight_number": r.flight_number,
-                "origin": r.origin,
-                "dest": r.dest,
-                "scheduled_departure": r.sched_dep_local.isoformat(),
-                "scheduled_arrival": r.sched_arr_local.isoformat(),
-            }
-            for r in flights.itertuples()
-        ]
-        httpx.post(f"{url}/predict", json={"flights": batch}, timeout=60).raise_for_status()
-        asked += len(batch)
+    with Client(url) as api:
+        for day in WATCH_DAYS:
+            asked += len(api.predict_many(flights_from_table(datasets.load_flights(day, day))))
     deadline = time.monotonic() + 30
     while sum(len(answers.read(data, day)) for day in WATCH_DAYS) < asked:
         if time.monotonic() > deadline:
@@ -320,6 +309,18 @@ def run(
             waited = _wait_for_version(api.url, rolled.version or "", timeout=30)
             result.api_versions["after_rollback"] = rolled.version or ""
             say(f"    latest.txt points at {rolled.version} again; the API followed in {waited:.1f} s.")
+            if result.second_verdict == "promoted":
+                # Forward again, so the demo leaves the better model live, as an operator would.
+                forward = registry.rollback(
+                    to=result.second, reason="demo: forward again to the better model", source="demo"
+                )
+                result.decisions.append(registry.decision_key(forward.id))
+                waited = _wait_for_version(api.url, result.second, timeout=30)
+                result.api_versions["after_forward"] = result.second
+                say(
+                    f"    and forward again to the better {result.second} "
+                    f"(flightdelay rollback --to {result.second}); the API followed in {waited:.1f} s."
+                )
 
         say(
             f"9/10 Watching the live model: its logged answers about December 8–14 against what happened "

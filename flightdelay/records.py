@@ -34,6 +34,9 @@ class DataWindow(BaseModel):
     end: date
     rows: int
     base_rate: float = Field(description="share of flights arriving 15+ minutes late")
+    days_with_data: int | None = Field(
+        None, description="days of the window that hold flights, where counted"
+    )
 
 
 class ModelMetadata(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -23,6 +24,15 @@ def train(
     sample: Annotated[int | None, typer.Option(help="train on a random sample of N flights", min=100)] = None,
     random_seed: Annotated[
         int | None, typer.Option("--seed", help="random seed (default: FLIGHTDELAY_TRAIN_SEED)")
+    ] = None,
+    start: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="first flight day to learn from")
+    ] = None,
+    end: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"], help="last flight day to learn from (the demo stops at 2013-12-07)"
+        ),
     ] = None,
     seed_if_empty: Annotated[
         bool,
@@ -49,6 +59,8 @@ def train(
         include_new=include_new,
         sample=sample,
         seed=settings.train_seed if random_seed is None else random_seed,
+        start=start.date() if start else None,
+        end=end.date() if end else None,
         progress=entry.note,
     )
     entry.note(f"Staged {result.manifest.version} ({result.manifest.model_type}).")

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flightdelay.config import Settings, get_settings
@@ -100,7 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 with contextlib.suppress(asyncio.CancelledError):
                     await poller
 
-    app = FastAPI(
+    # FastAPIOffline: /docs serves Swagger UI from the installed package, never from a CDN.
+    app = FastAPIOffline(
         title="flightdelay",
         summary="Will this flight arrive 15 minutes late or more?",
         description="Predictions from the live model; see /model for what is serving.",
@@ -123,8 +125,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        """422 naming each field and the reason, with at most a short excerpt of what was sent."""
-        return JSONResponse(status_code=422, content={"detail": [_brief(e) for e in exc.errors()[:20]]})
+        """422 naming each field and the reason, with at most a short excerpt of what was sent; a
+        body that is not JSON at all is a 400, as documented."""
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            where = next(e for e in errors if e.get("type") == "json_invalid").get("ctx", {}).get("error", "")
+            return JSONResponse(status_code=400, content={"detail": f"the body is not valid JSON: {where}"})
+        return JSONResponse(status_code=422, content={"detail": [_brief(e) for e in errors[:20]]})
 
     @app.exception_handler(NoLiveModel)
     async def nothing_live(request: Request, exc: NoLiveModel) -> JSONResponse:

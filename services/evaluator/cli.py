@@ -56,6 +56,15 @@ def evaluate(
     entry.note(
         f"{outcome.verdict.replace('_', ' ').capitalize()}: {outcome.candidate or '-'}: {outcome.reason}"
     )
+    window = outcome.evaluation.window if outcome.evaluation else None
+    if window is not None and window.days_with_data is not None:
+        asked = (window.end - window.start).days + 1
+        if window.days_with_data < asked:
+            entry.note(
+                f"warning: only {window.days_with_data} of the window's {asked} days "
+                f"({window.start}..{window.end}) hold fetched flights ({window.rows:,} labelled): "
+                "fetch the missing days (flightdelay fetch --start … --end …) for a fuller judgement"
+            )
     result = outcome.summary()
     code = EXIT_CODES[outcome.verdict]
     if watch:

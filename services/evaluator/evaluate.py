@@ -118,7 +118,13 @@ def evaluate(
         labelled, observations, flights, conditions.draw_horizons(len(labelled), policy.bootstrap_seed)
     )
     y = schema.target(rows)
-    window = DataWindow(start=start, end=end, rows=len(rows), base_rate=float(y.mean()) if len(y) else 0.0)
+    window = DataWindow(
+        start=start,
+        end=end,
+        rows=len(rows),
+        base_rate=float(y.mean()) if len(y) else 0.0,
+        days_with_data=int(labelled["flight_date"].dt.date.nunique()),
+    )
     live_problem: str | None = None  # why a live model exists but cannot be compared with
     try:
         live_version = registry.live_version()

@@ -87,17 +87,9 @@ def drift(
     """The last DRIFT_DAYS of fetched flights against a sample of the model's training window."""
     recent = read_partitions(data, layout.NEW_CLEAN, day - timedelta(days=DRIFT_DAYS - 1), day)
     window = manifest.training_data
-    reference = pd.concat(
-        [
-            read_partitions(data, prefix, window.start, window.end)
-            for prefix in (layout.TRAINING, layout.NEW_CLEAN)
-        ],
-        ignore_index=True,
-    ).drop_duplicates(schema.FLIGHT_KEY, keep="last")
+    reference = _reference(data, window.start, window.end)
     if recent.empty or reference.empty:
         return None
-    if len(reference) > REFERENCE_SAMPLE:
-        reference = reference.sample(n=REFERENCE_SAMPLE, random_state=0)
     ref_x, new_x = features.transform(reference), features.transform(recent)
     inputs = [name for name in (*CATEGORICAL, *TIMETABLE) if name not in CALENDAR]
     psi = {
@@ -124,6 +116,25 @@ def drift(
         drifted=max_psi > threshold or late_moved,
         threshold=threshold,
     )
+
+
+_references: dict[tuple[str, date, date], pd.DataFrame] = {}
+
+
+def _reference(data: ObjectStore, start: date, end: date) -> pd.DataFrame:
+    """A sample of the training window's flights; read once per process and window, since a run
+    over several days compares each with the same training data."""
+    key = (data.url, start, end)
+    if key not in _references:
+        flights = pd.concat(
+            [read_partitions(data, prefix, start, end) for prefix in (layout.TRAINING, layout.NEW_CLEAN)],
+            ignore_index=True,
+        ).drop_duplicates(schema.FLIGHT_KEY, keep="last")
+        if len(flights) > REFERENCE_SAMPLE:
+            flights = flights.sample(n=REFERENCE_SAMPLE, random_state=0)
+        _references.clear()  # one window at a time: bounded memory in a long-lived process
+        _references[key] = flights
+    return _references[key]
 
 
 def _window(flights: pd.DataFrame, start: date, end: date) -> DataWindow:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated
 
 import typer
@@ -20,26 +20,46 @@ def fetch(
         datetime | None,
         typer.Option("--date", formats=["%Y-%m-%d"], help="day to fetch (default: yesterday, UTC)"),
     ] = None,
+    start: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="first day of a range to fetch, one day after another"),
+    ] = None,
+    end: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="last day of the range (with --start)")
+    ] = None,
     airports: Annotated[str | None, typer.Option(help="comma-separated departure airports (IATA)")] = None,
     force: Annotated[
         bool, typer.Option(help="replace a day's clean partition even with an empty or mostly rejected day")
     ] = False,
 ) -> None:
-    """Pull a day of flights from Aviation Stack into new/ (raw pages, clean partition, run summary)."""
+    """Pull a day (or --start..--end, a day at a time) of flights from Aviation Stack into new/
+    (raw pages, clean partition, run summary)."""
     try:
         codes = airport_codes(airports) if airports is not None else None
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--airports") from None
+    if (start is None) != (end is None) or (start is not None and day is not None):
+        raise typer.BadParameter("give --date, or both --start and --end")
+    if start is not None and end is not None and start > end:
+        raise typer.BadParameter("--start is after --end")
     from services.fetcher.fetch import run_fetch  # the heavy part, when it runs
 
     settings = entry.start()
     data = open_store(settings.data_url, region=settings.aws_region)
-    summary = run_fetch(settings, data, day.date() if day else None, codes, force=force)
-    entry.note(
-        f"Fetched {summary['date']}: {summary['kept']:,} flights kept, {summary['rejected']} rejected, "
-        f"{summary['duplicates_dropped']} codeshare duplicates dropped ({summary['requests']} requests)."
+    days: list[date | None] = (
+        [start.date() + timedelta(days=i) for i in range((end - start).days + 1)]
+        if start is not None and end is not None
+        else [day.date() if day else None]
     )
-    entry.emit_summary(summary)
+    summaries = []
+    for one in days:
+        summary = run_fetch(settings, data, one, codes, force=force)
+        entry.note(
+            f"Fetched {summary['date']}: {summary['kept']:,} flights kept, {summary['rejected']} rejected, "
+            f"{summary['duplicates_dropped']} codeshare duplicates dropped ({summary['requests']} requests)."
+        )
+        summaries.append(summary)
+    entry.emit_summary(summaries[0] if len(summaries) == 1 else {"stage": "fetch", "days": summaries})
 
 
 def main() -> None:

@@ -42,11 +42,15 @@ def test_the_demo_loop_end_to_end(tmp_path: Path) -> None:
         "first": result.first,
         "after_promotion": result.second,
         "after_rollback": result.first,
+        "after_forward": result.second,
     }
     models = LocalStore(tmp_path / "models")
-    assert models.get("latest.txt").data.decode() == f"prod/{result.first}/model.skops"
+    # The demo leaves the better model live: forward again after showing the rollback.
+    assert models.get("latest.txt").data.decode() == f"prod/{result.second}/model.skops"
+    assert result.live_after == result.second
     verdicts = [(d.verdict, d.version) for d in Registry(models).decisions()]
     assert verdicts == [
+        ("rolled_back", result.second),
         ("rolled_back", result.first),
         ("promoted", result.second),
         ("promoted", result.first),
@@ -98,5 +102,5 @@ def test_the_demo_loop_end_to_end(tmp_path: Path) -> None:
     assert last is not None
     assert status["quality"][-1]["roc_auc"] == last.roc_auc
     assert status["drift"]["drifted"] is True
-    assert status["live"]["version"] == result.first
+    assert status["live"]["version"] == result.second
     assert page.count('class="auc"') >= len(WATCH_DAYS)  # a point a day on the plot

@@ -82,3 +82,15 @@ def test_the_batch_limit_is_checked_before_any_row_is_validated(server: RunningS
     (error,) = response.json()["detail"]  # one error for the batch, none per row
     assert "at most 5 flights" in error["msg"]
     assert error["loc"] == ["body", "batch"]
+
+
+def test_a_body_that_is_not_json_is_a_400_as_documented(server: RunningServer) -> None:
+    answer = httpx.post(
+        f"{server.url}/predict",
+        content=b'{"carrier": "B6", "origin": ',
+        headers={"content-type": "application/json"},
+    )
+    assert answer.status_code == 400
+    assert answer.json()["detail"].startswith("the body is not valid JSON")
+    documented = httpx.get(f"{server.url}/openapi.json").json()["paths"]["/predict"]["post"]["responses"]
+    assert "400" in documented

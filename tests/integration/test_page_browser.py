@@ -124,6 +124,20 @@ def test_the_status_page_plots_live_quality_offline_at_any_width(
     page.close()
 
 
+def test_the_api_docs_render_offline(browser: Any, server: tuple[RunningServer, str]) -> None:
+    running, _ = server
+    page = browser.new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(f"{running.url}/docs")
+    page.wait_for_selector(".opblock-summary-path", timeout=15_000)  # Swagger UI drew the operations
+    assert "/predict" in (page.text_content("#swagger-ui") or "")
+    assert all(url.startswith(running.url) for url in requested), [
+        u for u in requested if running.url not in u
+    ]
+    page.close()
+
+
 def test_a_person_sees_what_to_fix_on_bad_input(browser: Any, server: tuple[RunningServer, str]) -> None:
     page = browser.new_page()
     page.goto(server[0].url)
