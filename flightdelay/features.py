@@ -133,6 +133,14 @@ class FlightFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # 
         self.n_features_in_ = len(INPUT_COLUMNS)
         return self
 
+    def unseen(self, carrier: str, origin: str, dest: str) -> list[str]:
+        """What of this flight the model never learned from (rare values count as unseen), in
+        words: ["carrier ZZ", "origin XYZ", "route XYZ-ABC"]; the model answers from the rest."""
+        values = {"carrier": carrier, "origin": origin, "dest": dest, "route": f"{origin}-{dest}"}
+        return [
+            f"{name} {values[name]}" for name in CATEGORICAL if values[name] not in self.categories_[name]
+        ]
+
     def transform(self, X: pd.DataFrame) -> np.ndarray:
         missing = [c for c in INPUT_COLUMNS if c not in X.columns]
         if missing:

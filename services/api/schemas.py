@@ -125,6 +125,11 @@ class PredictionOut(BaseModel):
     )
     model_version: str
     conditions: ConditionsUsed
+    unseen: list[str] = Field(
+        default_factory=list,
+        description="what of this flight the model never learned from (an unknown carrier, airport or "
+        "route): the answer rests on the rest of the timetable, so trust it less",
+    )
 
 
 class BatchOut(BaseModel):

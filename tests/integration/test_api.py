@@ -121,7 +121,12 @@ def test_later_departures_are_riskier_as_the_data_says(live_api: tuple[RunningSe
 def test_unknown_airports_are_predicted_not_refused(live_api: tuple[RunningServer, str]) -> None:
     server, _ = live_api
     flight = {"carrier": "ZZ", "origin": "QQQ", "dest": "BOS", "scheduled_departure": "2013-12-03T09:00:00"}
-    assert httpx.post(f"{server.url}/predict", json=flight).status_code == 200
+    answer = httpx.post(f"{server.url}/predict", json=flight)
+    assert answer.status_code == 200
+    # ... and the answer says what it never learned from, so nobody takes it for a confident one.
+    assert answer.json()["unseen"] == ["carrier ZZ", "origin QQQ", "route QQQ-BOS"]
+    known = {"carrier": "B6", "origin": "JFK", "dest": "BOS", "scheduled_departure": "2013-12-03T09:00:00"}
+    assert httpx.post(f"{server.url}/predict", json=known).json()["unseen"] == []
 
 
 @pytest.mark.parametrize(

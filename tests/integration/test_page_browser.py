@@ -144,5 +144,62 @@ def test_a_person_sees_what_to_fix_on_bad_input(browser: Any, server: tuple[Runn
     page.fill("#dest", "JFK")  # same as the origin
     page.click("button[type=submit]")
     page.wait_for_function("document.querySelector('#sentence').textContent.length > 0")
-    assert "dest must differ from origin" in (page.text_content("#sentence") or "")
+    assert "From and To must be different airports." in (page.text_content("#sentence") or "")
+    page.fill("#dest", "SYR")
+    page.fill("#carrier", "B")  # one character: not an airline code
+    page.click("button[type=submit]")
+    page.wait_for_function("document.querySelector('#sentence').textContent.includes('Airline')")
+    sentence = page.text_content("#sentence") or ""
+    assert "Airline: use the airline's two-character IATA code, like B6." in sentence
+    assert "pattern" not in sentence  # no validator jargon
+    page.close()
+
+
+def test_an_unknown_airport_is_answered_and_flagged(browser: Any, server: tuple[RunningServer, str]) -> None:
+    page = browser.new_page()
+    page.goto(server[0].url)
+    page.fill("#origin", "QQQ")
+    page.fill("#arrival", "")
+    page.click("button[type=submit]")
+    page.wait_for_selector(".unseen")
+    assert "never seen origin QQQ" in (page.text_content(".unseen") or "")
+    page.close()
+
+
+def test_a_csv_of_flights_comes_back_with_the_answers(
+    browser: Any, server: tuple[RunningServer, str], tmp_path: Path
+) -> None:
+    running, version = server
+    flights = datasets.load_flights(date(2013, 12, 3), date(2013, 12, 3)).iloc[:25]
+    upload = tmp_path / "my-flights.csv"
+    upload.write_text(
+        "carrier,origin,dest,scheduled_departure\n"
+        + "".join(
+            f"{r.carrier},{r.origin},{r.dest},{r.sched_dep_local:%Y-%m-%dT%H:%M}\n"
+            for r in flights.itertuples()
+        )
+    )
+    page = browser.new_page(viewport={"width": 360, "height": 740})
+    page.goto(running.url)
+    page.set_input_files("#batch-file", str(upload))
+    page.wait_for_selector("#batch-download")
+    assert "25 flights answered" in (page.text_content("#batch-result") or "")
+    with page.expect_download() as download:
+        page.click("#batch-download")
+    rows = download.value.path().read_text().strip().splitlines()
+    assert download.value.suggested_filename == "my-flights-answers.csv"
+    assert rows[0] == "carrier,origin,dest,scheduled_departure,probability,delayed,risk,model_version"
+    assert len(rows) == 26
+    assert all(row.endswith(version) for row in rows[1:])
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # fits a phone
+    page.close()
+
+
+@pytest.mark.parametrize("width", [360, 390])
+def test_the_page_fits_a_phone(browser: Any, server: tuple[RunningServer, str], width: int) -> None:
+    page = browser.new_page(viewport={"width": width, "height": 800})
+    page.goto(server[0].url)
+    page.click("button[type=submit]")
+    page.wait_for_function("document.querySelector('#sentence').textContent.includes('chance')")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.close()

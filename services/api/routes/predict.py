@@ -8,6 +8,7 @@ from pydantic import Discriminator, Tag
 
 from flightdelay.conditions import Known
 from flightdelay.config import Settings
+from flightdelay.serving import ScheduledFlight
 from services.api.batcher import Answer
 from services.api.deps import BatcherDep, LiveModelDep, MetricsDep, SettingsDep
 from services.api.schemas import (
@@ -44,7 +45,9 @@ def _conditions(known: Known, i: int, known_at: datetime | None) -> ConditionsUs
     )
 
 
-def _predictions(answer: Answer, settings: Settings, metrics: MetricsDep) -> list[PredictionOut]:
+def _predictions(
+    answer: Answer, flights: list[ScheduledFlight], settings: Settings, metrics: MetricsDep
+) -> list[PredictionOut]:
     loaded, probabilities = answer.loaded, answer.probabilities
     threshold = loaded.manifest.threshold
     known_at = answer.known_at
@@ -55,8 +58,9 @@ def _predictions(answer: Answer, settings: Settings, metrics: MetricsDep) -> lis
             risk=_risk(float(p), threshold, settings.risk_high),
             model_version=loaded.version,
             conditions=_conditions(answer.known, i, known_at),
+            unseen=loaded.features.unseen(flight.carrier, flight.origin, flight.dest),
         )
-        for i, p in enumerate(probabilities)
+        for i, (p, flight) in enumerate(zip(probabilities, flights, strict=True))
     ]
     late = int((probabilities >= threshold).sum())
     metrics.predictions.labels(predicted="delayed").inc(late)
@@ -94,8 +98,9 @@ async def predict(
 ) -> Response:
     """Probability that one flight (or each of a batch) arrives 15 or more minutes late."""
     flights = body.flights if isinstance(body, BatchIn) else [body]  # the batch limit: BatchIn's validator
-    answer = await batcher.predict([f.flight for f in flights])
-    predictions = _predictions(answer, settings, metrics)
+    scheduled = [f.flight for f in flights]
+    answer = await batcher.predict(scheduled)
+    predictions = _predictions(answer, scheduled, settings, metrics)
     out = (
         BatchOut(model_version=answer.loaded.version, predictions=predictions)
         if isinstance(body, BatchIn)
