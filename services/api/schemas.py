@@ -116,6 +116,16 @@ class ConditionsUsed(BaseModel):
     departures: bool = Field(description="whether the origin's recent departures were known")
 
 
+class Factor(BaseModel):
+    """One input's share of this answer, read from the model itself (flightdelay/explain.py)."""
+
+    input: str = Field(description="the model input, as named in /model's feature schema")
+    words: str = Field(examples=["the departure time raises the chance"])
+    effect: float = Field(
+        description="percentage points: the probability with this input's part, minus without it"
+    )
+
+
 class PredictionOut(BaseModel):
     probability: float = Field(description="probability of arriving 15 or more minutes late")
     delayed: bool = Field(description="probability at or above the model's decision threshold")
@@ -130,6 +140,12 @@ class PredictionOut(BaseModel):
         description="what of this flight the model never learned from (an unknown carrier, airport or "
         "route): the answer rests on the rest of the timetable, so trust it less",
     )
+    factors: list[Factor] | None = Field(
+        None,
+        description="with ?explain=true: the three inputs that moved this probability most, exact "
+        "for the models training makes",
+    )
+    advice: str | None = Field(None, description="with ?explain=true: one line of advice where it helps")
 
 
 class BatchOut(BaseModel):

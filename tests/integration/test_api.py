@@ -16,6 +16,7 @@ import pytest
 
 from flightdelay import datasets, schema
 from flightdelay.config import get_settings
+from flightdelay.features import FEATURES
 from flightdelay.registry import Registry
 from flightdelay.storage import LocalStore
 from services.api.app import create_app
@@ -292,3 +293,25 @@ def test_the_flag_and_the_risk_tier_always_tell_one_story(
     assert {a["risk"] for a in answers} >= {"low", "medium"}  # both sides of the threshold are seen
     for a in answers:
         assert (a["risk"] == "low") == (not a["delayed"]), a
+
+
+def test_an_answer_explains_itself_when_asked(
+    live_api: tuple[RunningServer, str], december: pd.DataFrame
+) -> None:
+    server, _ = live_api
+    late_evening = december[december["sched_dep_local"].dt.hour >= 19].iloc[0]
+    plain = httpx.post(f"{server.url}/predict", json=as_request(late_evening)).json()
+    assert plain["factors"] is None  # off by default: it costs milliseconds a flight
+    answer = httpx.post(f"{server.url}/predict?explain=true", json=as_request(late_evening)).json()
+    assert answer["probability"] == plain["probability"]
+    factors = answer["factors"]
+    assert len(factors) == 3
+    assert [abs(f["effect"]) for f in factors] == sorted((abs(f["effect"]) for f in factors), reverse=True)
+    assert {f["input"] for f in factors} <= set(FEATURES)
+    assert all(f["words"].endswith(("raises the chance", "lowers the chance")) for f in factors)
+    assert (answer["advice"] is not None) == (factors[0]["effect"] > 0)
+    batch = httpx.post(
+        f"{server.url}/predict?explain=true",
+        json={"flights": [as_request(r) for r in december.iloc[:20].itertuples()]},
+    ).json()
+    assert all(len(p["factors"]) == 3 for p in batch["predictions"])

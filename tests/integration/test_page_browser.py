@@ -84,6 +84,10 @@ def test_a_person_asks_about_a_flight_and_reads_the_answer(
     assert width.endswith("%")
     assert int(width[:-1]) == int(sentence.split("a ")[-1].split("%")[0])
     assert version in (page.text_content("#model") or "")
+    # ... and why: the three inputs that moved it most, in words and points.
+    reasons = page.locator("#factors li").all_text_contents()
+    assert len(reasons) == 3
+    assert all(r.endswith(" points.") and " the chance by " in r for r in reasons)
     page.close()
 
 

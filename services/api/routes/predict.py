@@ -1,14 +1,16 @@
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import Discriminator, Tag
 
+from flightdelay import explain
 from flightdelay.conditions import Known
 from flightdelay.config import Settings
-from flightdelay.serving import ScheduledFlight
+from flightdelay.serving import ScheduledFlight, feature_matrix
 from services.api.batcher import Answer
 from services.api.deps import BatcherDep, LiveModelDep, MetricsDep, SettingsDep
 from services.api.schemas import (
@@ -17,6 +19,7 @@ from services.api.schemas import (
     BatchOut,
     ConditionsUsed,
     ErrorOut,
+    Factor,
     FlightIn,
     PredictionOut,
     Risk,
@@ -45,8 +48,28 @@ def _conditions(known: Known, i: int, known_at: datetime | None) -> ConditionsUs
     )
 
 
+def _explained(
+    answer: Answer, flights: list[ScheduledFlight]
+) -> list[tuple[list[Factor], str | None]] | None:
+    """Each flight's top factors and advice, from the model that answered (None if it cannot say)."""
+    loaded = answer.loaded
+    try:
+        result = explain.split(loaded.estimator, feature_matrix(loaded.features, flights, answer.known))
+    except explain.CannotExplain:
+        return None
+    out = []
+    for i in range(len(flights)):
+        factors, advice = explain.factors(result, i)
+        out.append(([Factor(**f) for f in factors], advice))
+    return out
+
+
 def _predictions(
-    answer: Answer, flights: list[ScheduledFlight], settings: Settings, metrics: MetricsDep
+    answer: Answer,
+    flights: list[ScheduledFlight],
+    settings: Settings,
+    metrics: MetricsDep,
+    explained: list[tuple[list[Factor], str | None]] | None = None,
 ) -> list[PredictionOut]:
     loaded, probabilities = answer.loaded, answer.probabilities
     threshold = loaded.manifest.threshold
@@ -59,6 +82,8 @@ def _predictions(
             model_version=loaded.version,
             conditions=_conditions(answer.known, i, known_at),
             unseen=loaded.features.unseen(flight.carrier, flight.origin, flight.dest),
+            factors=explained[i][0] if explained else None,
+            advice=explained[i][1] if explained else None,
         )
         for i, (p, flight) in enumerate(zip(probabilities, flights, strict=True))
     ]
@@ -94,13 +119,26 @@ PredictIn = Annotated[
     },
 )
 async def predict(
-    body: PredictIn, _: LiveModelDep, batcher: BatcherDep, settings: SettingsDep, metrics: MetricsDep
+    body: PredictIn,
+    _: LiveModelDep,
+    batcher: BatcherDep,
+    settings: SettingsDep,
+    metrics: MetricsDep,
+    explain_answer: Annotated[
+        bool,
+        Query(
+            alias="explain",
+            description="also say which inputs moved each probability most, and advise (costs "
+            "milliseconds a flight: off by default)",
+        ),
+    ] = False,
 ) -> Response:
     """Probability that one flight (or each of a batch) arrives 15 or more minutes late."""
     flights = body.flights if isinstance(body, BatchIn) else [body]  # the batch limit: BatchIn's validator
     scheduled = [f.flight for f in flights]
     answer = await batcher.predict(scheduled)
-    predictions = _predictions(answer, scheduled, settings, metrics)
+    explained = await asyncio.to_thread(_explained, answer, scheduled) if explain_answer else None
+    predictions = _predictions(answer, scheduled, settings, metrics, explained)
     out = (
         BatchOut(model_version=answer.loaded.version, predictions=predictions)
         if isinstance(body, BatchIn)

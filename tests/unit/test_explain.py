@@ -1,0 +1,49 @@
+"""The explanations are the models' own sums: base + the terms is each model's score exactly."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pytest
+from sklearn.dummy import DummyClassifier
+
+from flightdelay import datasets, explain, schema
+from training.models import hist_gradient_boosting, logistic_regression, random_forest
+
+
+@pytest.fixture(scope="module")
+def flights() -> tuple[Any, Any]:
+    train = schema.labelled(datasets.load_flights(end=datasets.TRAINING_END).iloc[::40])
+    december = datasets.load_flights(date(2013, 12, 9), date(2013, 12, 9)).iloc[::4]
+    return train, december
+
+
+@pytest.mark.parametrize("make", [hist_gradient_boosting, logistic_regression, random_forest])
+def test_base_plus_the_terms_is_the_models_own_score(flights: tuple[Any, Any], make: Any) -> None:
+    train, december = flights
+    model = make(0).fit(train, schema.target(train))
+    rows = model[0].transform(december)
+    result = explain.split(model[1:], rows)
+    total = result.base + result.contributions.sum(axis=1)
+    if result.scale == "probability":
+        expected = model.predict_proba(december)[:, 1]
+    else:
+        final = model.steps[-1][1]
+        expected = final.decision_function(model[1:-1].transform(rows) if len(model.steps) > 2 else rows)
+    np.testing.assert_allclose(total, expected, rtol=0, atol=1e-9)
+    # Inputs a model does not read get no credit (the forest and boosting read every column they split on).
+    assert result.contributions.shape == (len(december), rows.shape[1])
+    factors, advice = explain.factors(result, 0)
+    assert 1 <= len(factors) <= 3
+    assert all(f["words"].endswith("the chance") for f in factors)
+    assert abs(factors[0]["effect"]) >= abs(factors[-1]["effect"])
+    assert (advice is None) == (factors[0]["effect"] <= 0)
+
+
+def test_a_model_it_cannot_read_is_said_so() -> None:
+    rows = np.zeros((3, 22))
+    model = DummyClassifier().fit(rows, [0, 1, 0])
+    with pytest.raises(explain.CannotExplain, match="DummyClassifier"):
+        explain.split(model, rows)
