@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flightdelay import conditions, layout, schema
+from flightdelay import conditions, explain, layout, schema
 from flightdelay.config import Settings
 from flightdelay.errors import (
     AlreadyLive,
@@ -28,7 +28,7 @@ from flightdelay.errors import (
     PromotionConflict,
     RegistryError,
 )
-from flightdelay.features import feature_schema
+from flightdelay.features import FEATURES, FlightFeatures, feature_schema
 from flightdelay.partitions import read_observations, read_partitions
 from flightdelay.records import Comparison, DataWindow, Decision, Evaluation, Verdict
 from flightdelay.registry import ModelArtifact, Registry
@@ -82,12 +82,33 @@ def pick_candidate(registry: Registry, requested: str | None) -> str | None:
 
 def _scored(
     artifact: ModelArtifact, rows: pd.DataFrame, views: dict[str, pd.DataFrame]
-) -> tuple[np.ndarray, dict[str, dict[str, float]]]:
-    """The model's probabilities on the rows (the horizon mix), and its scores on each horizon's
-    view of the same flights; the model is loaded once."""
+) -> tuple[np.ndarray, dict[str, dict[str, float]], dict[str, float]]:
+    """The model's probabilities on the rows (the horizon mix), its scores on each horizon's view
+    of the same flights, and what drives it (each input's mean exact part, in percentage points;
+    empty for a model explain.py cannot read); the model is loaded once."""
     model = artifact.load()
     probabilities: np.ndarray = model.predict_proba(rows)[:, 1]
-    return probabilities, scores_by_horizon(model, views, artifact.manifest.threshold)
+    return probabilities, scores_by_horizon(model, views, artifact.manifest.threshold), _drivers(model, rows)
+
+
+def _drivers(model: Any, rows: pd.DataFrame) -> dict[str, float]:
+    if not hasattr(model, "steps") or not isinstance(model.steps[0][1], FlightFeatures):
+        return {}
+    sample = rows.sample(n=min(len(rows), 3000), random_state=0)  # enough for a stable mean
+    try:
+        parts = explain.split(model[1:], model[0].transform(sample))
+    except explain.CannotExplain:
+        return {}
+    scores = parts.base + parts.contributions.sum(axis=1)
+    if parts.scale == "log_odds":  # in probability points: with each part, minus without it
+
+        def sigmoid(v: np.ndarray) -> np.ndarray:
+            return np.asarray(1.0 / (1.0 + np.exp(-v)))
+
+        points = sigmoid(scores)[:, None] - sigmoid(scores[:, None] - parts.contributions)
+    else:
+        points = parts.contributions
+    return {name: round(float(np.abs(points[:, j]).mean() * 100), 3) for j, name in enumerate(FEATURES)}
 
 
 def evaluate(
@@ -134,9 +155,23 @@ def evaluate(
         candidate=version, live=live_version, live_unusable=live_problem, window=window, policy=policy
     )
 
+    drivers: dict[str, dict[str, float]] = {}  # filled once the models are scored
+    groups = {
+        "origin": rows["origin"].to_numpy(),
+        "carrier": rows["carrier"].to_numpy(),
+        "departure hour": rows["sched_dep_local"].dt.hour.to_numpy(),
+    }
+
     def conclude(ruling: Ruling, predictions: dict[str, np.ndarray] | None = None) -> Outcome:
         return _act(
-            registry, ruling, evaluation, now, y=y if predictions else None, predictions=predictions or {}
+            registry,
+            ruling,
+            evaluation,
+            now,
+            y=y if predictions else None,
+            predictions=predictions or {},
+            groups=groups,
+            importance={n: d for n, d in drivers.items() if d},
         )
 
     if len(rows) < policy.min_rows:  # not worth loading a model: too little to judge it on
@@ -148,7 +183,9 @@ def evaluate(
 
     views = conditions.by_horizon(labelled, observations, flights)  # the same for both models
     predictions: dict[str, np.ndarray] = {}
-    predictions["candidate"], evaluation.horizons["candidate"] = _scored(cand, rows, views)
+    predictions["candidate"], evaluation.horizons["candidate"], drivers["candidate"] = _scored(
+        cand, rows, views
+    )
     evaluation.metrics["candidate"] = scores(y, predictions["candidate"], cand.manifest.threshold)
     live: ModelArtifact | None = None
     if live_version is not None:
@@ -158,7 +195,7 @@ def evaluate(
             live_problem = evaluation.live_unusable = str(exc)
             log.warning("live model unusable; the absolute bar alone decides", extra={"error": str(exc)})
     if live is not None:
-        predictions["live"], evaluation.horizons["live"] = _scored(live, rows, views)
+        predictions["live"], evaluation.horizons["live"], drivers["live"] = _scored(live, rows, views)
         evaluation.metrics["live"] = scores(y, predictions["live"], live.manifest.threshold)
         if math.isfinite(evaluation.metrics["candidate"]["roc_auc"]):
             evaluation.comparison = Comparison(
@@ -189,15 +226,19 @@ def _act(
     *,
     y: np.ndarray | None,
     predictions: dict[str, np.ndarray],
+    groups: dict[str, np.ndarray] | None = None,
+    importance: dict[str, dict[str, float]] | None = None,
 ) -> Outcome:
     version = evaluation.candidate
     report_key = registry.report_key(registry.decision_id(now, version))
     html = render(
         evaluation,
         verdict=ruling.verdict,
-        sentence=f"{version} {ruling.verdict.replace('_', ' ')}: {ruling.reason}.",
+        sentence=f"{version}: {ruling.reason}.",
         y=y,
         predictions=predictions,
+        groups=groups,
+        importance=importance,
     )
     try:
         if ruling.verdict == "promoted":

@@ -207,3 +207,50 @@ def test_the_page_fits_a_phone(browser: Any, server: tuple[RunningServer, str], 
     page.wait_for_function("document.querySelector('#sentence').textContent.includes('chance')")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.close()
+
+
+def test_an_evaluation_report_reads_fully_in_chromium(browser: Any, tmp_path: Path) -> None:
+    from flightdelay.config import get_settings as settings_of
+    from services.evaluator.evaluate import evaluate
+    from tests.factories import TEST_TYPES, NoisyModel, write_days
+    from training.models import hist_gradient_boosting
+
+    store = LocalStore(tmp_path / "both")
+    registry = Registry(store, extra_trusted_types=TEST_TYPES)
+    write_days(store, "new/clean", datasets.load_flights(date(2013, 12, 1), date(2013, 12, 7)))
+    train = schema.labelled(datasets.load_flights(end=datasets.TRAINING_END).iloc[::10])
+    good = hist_gradient_boosting(0).fit(train, schema.target(train))
+    weak = stage_model(registry, NoisyModel(good, 0.7), now=BASE_TIME)
+    registry.promote(weak.version, reason="setup")
+    stage_model(registry, good, now=BASE_TIME.replace(minute=30))
+    outcome = evaluate(
+        settings_of(eval_min_roc_auc=0.5, eval_bootstrap_resamples=200),
+        store,
+        registry,
+        end=date(2013, 12, 7),
+    )
+    assert outcome.verdict == "promoted"
+    report = tmp_path / "report.html"
+    assert outcome.decision is not None
+    assert outcome.decision.report_key is not None
+    report.write_bytes(store.get(outcome.decision.report_key).data)
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(report.as_uri())
+    text = page.text_content("body") or ""
+    banner = page.text_content("#verdict") or ""
+    assert banner.startswith("PROMOTED — ")
+    assert banner.count("promoted") + banner.count("PROMOTED") == 1  # said once
+    for title in ("ROC curve", "Precision–recall curve", "Calibration", "Scores of the candidate model"):
+        assert page.locator("figcaption", has_text=title).count() >= 1, title
+    # Every chart has numbered axes.
+    assert all(svg.locator("text", has_text="0.4").count() >= 1 for svg in page.locator("figure svg").all())
+    assert "The candidate model predicts" in text  # the sentence that reads the calibration
+    assert page.locator("table.confusion").count() == 2  # candidate and live, at their thresholds
+    for heading in ("By origin", "By carrier", "By departure hour", "What drives each model"):
+        assert page.locator("h2, h3", has_text=heading).count() == 1, heading
+    assert "candidate − live" in text
+    assert requested == [report.as_uri()]  # nothing fetched from anywhere
+    page.close()
