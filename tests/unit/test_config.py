@@ -45,3 +45,18 @@ def test_the_aviationstack_key_is_secret_in_repr(monkeypatch: pytest.MonkeyPatch
     assert "supersecretkey123" not in repr(settings)
     assert settings.aviationstack_key is not None
     assert settings.aviationstack_key.get_secret_value() == "supersecretkey123"
+
+
+def test_the_readme_names_every_setting() -> None:
+    from pathlib import Path
+
+    from flightdelay.config import Settings
+
+    table = (Path(__file__).resolve().parents[2] / "README.md").read_text().split("## Configuration", 1)[1]
+    table = table.split("\n## ", 1)[0]
+    missing = [
+        name
+        for name in Settings.model_fields
+        if f"FLIGHTDELAY_{name.upper()}" not in table and f"_{name.upper().split('_', 1)[1]}`" not in table
+    ]
+    assert missing == []
