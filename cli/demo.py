@@ -24,6 +24,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from cli.models import switch
 from flightdelay import answers, datasets
 from flightdelay.client import ApiError, Client, Flight, flights_from_table
 from flightdelay.config import Settings
@@ -301,20 +302,28 @@ def run(
 
         say("8/10 Rolling back with one command: flightdelay rollback")
         try:
-            rolled = registry.rollback(reason="demo: showing a one-command rollback", source="demo")
+            rolled = switch(
+                registry, "rollback", None, reason="demo: showing a one-command rollback", source="demo"
+            )
         except FlightDelayError as exc:
             say(f"    nothing to roll back to: {exc}")
         else:
             result.decisions.append(registry.decision_key(rolled.id))
+            result.reports.append(rolled.report_key or "")
             waited = _wait_for_version(api.url, rolled.version or "", timeout=30)
             result.api_versions["after_rollback"] = rolled.version or ""
             say(f"    latest.txt points at {rolled.version} again; the API followed in {waited:.1f} s.")
             if result.second_verdict == "promoted":
                 # Forward again, so the demo leaves the better model live, as an operator would.
-                forward = registry.rollback(
-                    to=result.second, reason="demo: forward again to the better model", source="demo"
+                forward = switch(
+                    registry,
+                    "rollback",
+                    result.second,
+                    reason="demo: forward again to the better model",
+                    source="demo",
                 )
                 result.decisions.append(registry.decision_key(forward.id))
+                result.reports.append(forward.report_key or "")
                 waited = _wait_for_version(api.url, result.second, timeout=30)
                 result.api_versions["after_forward"] = result.second
                 say(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -87,13 +88,40 @@ def status() -> None:
         console.print("Decisions: none recorded yet.")
 
 
+def switch(
+    registry: Registry, action: str, version: str | None, *, reason: str | None, source: str
+) -> Decision:
+    """Promote (``version``) or roll back (to ``version``, or the one live before) by hand, with a
+    report beside the decision, as the evaluator's decisions have."""
+    from services.evaluator.report import render_switch  # the report's code, when it runs
+
+    now = datetime.now(UTC)
+    before = registry.live_version()
+    if action == "promote":
+        assert version is not None
+        key = registry.report_key(registry.decision_id(now, version))
+        decision = registry.promote(
+            version, reason=reason or "promoted by hand", source=source, report_key=key, now=now
+        )
+    else:
+        target = version or "pending"  # the registry picks the target; the key only needs to be unique
+        key = registry.report_key(registry.decision_id(now, target))
+        decision = registry.rollback(version, reason=reason, source=source, report_key=key, now=now)
+    after = registry.manifest(decision.version or "", "prod")
+    registry.attach_report(
+        decision, render_switch(decision, registry.manifest(before, "prod") if before else None, after)
+    )
+    return decision
+
+
 @app.command()
 def promote(
     version: Annotated[str, typer.Argument(help="staged version to make live")],
     reason: Annotated[str, typer.Option(help="why, for the decision record")] = "promoted by hand",
 ) -> None:
-    """Promote a staged version by hand: copy to prod, verify, switch latest.txt."""
-    decision = _registry().promote(version, reason=reason, source="cli")
+    """Promote a staged version by hand: copy to prod, verify, switch latest.txt; a report is kept
+    beside the decision."""
+    decision = switch(_registry(), "promote", version, reason=reason, source="cli")
     console.print(f"Promoted {version} (live before: {decision.previous or 'nothing'}).")
 
 
@@ -102,8 +130,9 @@ def rollback(
     to: Annotated[str | None, typer.Option("--to", help="promoted version to go back to")] = None,
     reason: Annotated[str | None, typer.Option(help="why, for the decision record")] = None,
 ) -> None:
-    """Point latest.txt back at the version live before this one (decision history), or the one given."""
-    decision = _registry().rollback(to, reason=reason, source="cli")
+    """Point latest.txt back at the version live before this one (decision history), or the one
+    given; a report is kept beside the decision."""
+    decision = switch(_registry(), "rollback", to, reason=reason, source="cli")
     # Versions sort by training time: going to a newer one is a roll forward, and says so.
     moved = "Rolled forward" if (decision.version or "") > (decision.previous or "") else "Rolled back"
     console.print(f"{moved} from {decision.previous} to {decision.version}.")

@@ -156,13 +156,21 @@ def _forest(estimator: Any, rows: np.ndarray) -> Split:
     return Split(np.full(len(rows), start), out, "probability")
 
 
+def _owner(name: str) -> int:
+    """The input an encoded column came from: the encoder names its columns "<transformer>__x<k>…"
+    or "<transformer>__missingindicator_x<k>", k the input's position in the feature rows."""
+    match = re.search(r"x(\d+)", name.split("__", 1)[-1])
+    if match is None:
+        raise CannotExplain(f"an encoded column named {name!r} names no input")
+    return int(match.group(1))
+
+
 def _linear(encode: Any, estimator: Any, rows: np.ndarray) -> Split:
     encoded = encode.transform(rows)
     encoded = encoded.toarray() if hasattr(encoded, "toarray") else np.asarray(encoded)
     weights = estimator.coef_[0]
-    # Each encoded column back to the model input it came from: the encoder names its columns
-    # "<transformer>__x<k>…", k the input's position in the feature rows.
-    owners = [int(re.search(r"__x(\d+)", name).group(1)) for name in encode.get_feature_names_out()]  # type: ignore[union-attr]
+    # Each encoded column back to the model input it came from.
+    owners = [_owner(name) for name in encode.get_feature_names_out()]
     out = np.zeros((len(rows), rows.shape[1]))
     for j, owner in enumerate(owners):
         out[:, owner] += weights[j] * encoded[:, j]

@@ -433,7 +433,15 @@ class Registry:
             )
         return promotion.previous
 
-    def rollback(self, to: str | None = None, *, reason: str | None = None, source: str = "cli") -> Decision:
+    def rollback(
+        self,
+        to: str | None = None,
+        *,
+        reason: str | None = None,
+        source: str = "cli",
+        report_key: str | None = None,
+        now: datetime | None = None,
+    ) -> Decision:
         """Point latest.txt at the version that was live before the live one, or at ``to``.
 
         With ``to``, an unreadable latest.txt is replaced: that is its repair.
@@ -460,6 +468,8 @@ class Registry:
                 previous=live,
                 live_after=to,
                 source=source,
+                report_key=report_key,
+                created_at=now,
             )
         )
 

@@ -97,7 +97,8 @@ def _drivers(model: Any, rows: pd.DataFrame) -> dict[str, float]:
     sample = rows.sample(n=min(len(rows), 3000), random_state=0)  # enough for a stable mean
     try:
         parts = explain.split(model[1:], model[0].transform(sample))
-    except explain.CannotExplain:
+    except Exception as exc:  # the report goes without this table; the verdict never depends on it
+        log.warning("no drivers for the report", extra={"error": f"{type(exc).__name__}: {exc}"})
         return {}
     scores = parts.base + parts.contributions.sum(axis=1)
     if parts.scale == "log_odds":  # in probability points: with each part, minus without it

@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import precision_recall_curve, roc_auc_score, roc_curve
 
-from flightdelay.records import Evaluation, Verdict
+from flightdelay.records import Decision, Evaluation, Manifest, Verdict
 
 COLORS = {"candidate": "#1565c0", "live": "#ef6c00"}
 SIZE, PAD = 320, 44
@@ -317,5 +317,59 @@ minutes late.</p>
 {slices_html}
 {horizons_html}
 <h2>Policy</h2><table>{policy_rows}</table>
+</body></html>
+"""
+
+
+def render_switch(decision: Decision, before: Manifest | None, after: Manifest) -> str:
+    """The report of a switch made by hand (a promotion or a rollback): who, why, and the two
+    models side by side as their manifests describe them."""
+    models = {"live before": before, "live after": after}
+    keys = ["roc_auc", "pr_auc", "brier", "calibration_error", "f1", "threshold"]
+    header = "".join(
+        f"<th>{n}<br>{html.escape(m.version if m else 'nothing')}</th>" for n, m in models.items()
+    )
+
+    def cell(m: Manifest | None, key: str) -> str:
+        value = m.metrics.get(key) if m else None
+        return f"<td>{value:.4f}</td>" if isinstance(value, float) else "<td>-</td>"
+
+    rows = "".join(
+        f"<tr><th>validation {k}</th>{''.join(cell(m, k) for m in models.values())}</tr>" for k in keys
+    )
+    facts = "".join(
+        f"<tr><th>{label}</th>{''.join(f'<td>{html.escape(str(fn(m))) if m else chr(45)}</td>' for m in models.values())}</tr>"
+        for label, fn in (
+            ("model", lambda m: m.model_type),
+            (
+                "trained on",
+                lambda m: (
+                    f"{m.training_data.start} to {m.training_data.end} ({m.training_data.rows:,} flights)"
+                ),
+            ),
+            (
+                "validated on",
+                lambda m: (
+                    f"{m.validation_data.start} to {m.validation_data.end}" if m.validation_data else "-"
+                ),
+            ),
+            ("created", lambda m: f"{m.created_at:%Y-%m-%d %H:%M} UTC"),
+        )
+    )
+    word = decision.verdict.replace("_", " ").upper()
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{word}: {html.escape(decision.version or "")}</title>
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<style>
+body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#212121}}
+.verdict{{font-size:1.3rem;padding:1rem;border-radius:.4rem;background:#e3f2fd}}
+table{{border-collapse:collapse;margin:1rem 0}} td,th{{border:1px solid #cfd8dc;padding:.3rem .6rem;text-align:right}}
+th{{text-align:left}}
+</style></head><body>
+<p class="verdict" id="verdict"><b>{word}</b> — by hand ({html.escape(decision.source)}), {decision.created_at:%Y-%m-%d %H:%M} UTC:
+{html.escape(decision.reason)}</p>
+<p>Live before: {html.escape(decision.previous or "nothing")}; live after: {html.escape(decision.live_after or "-")}.
+No evaluation ran for this switch: the figures below are each model's own validation, from training.</p>
+<table><tr><th></th>{header}</tr>{facts}{rows}</table>
 </body></html>
 """

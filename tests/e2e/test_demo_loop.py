@@ -57,10 +57,16 @@ def test_the_demo_loop_end_to_end(tmp_path: Path) -> None:
     ]
     for key in result.decisions:
         assert json.loads(models.get(key).data)["version"] in (result.first, result.second)
+    switches = 0
     for key in result.reports:
         report = models.get(key).data.decode()
+        if "ROLLED BACK" in report:  # the switches made by hand get a report too
+            assert "by hand (demo)" in report
+            switches += 1
+            continue
         assert "PROMOTED" in report
         assert "Seen from each horizon" in report
+    assert switches == 2
 
     # The conditions stage kept December's replayed weather and published noon on December 9;
     # every question about that afternoon was answered knowing it.

@@ -76,6 +76,12 @@ def test_promote_rollback_history_on_the_local_store(tmp_path: Path) -> None:
     status = run_cli("status", env=env).stdout
     assert "Staged models" not in status
     assert "Trained models" in status
+    # Every switch made by hand has its report beside its decision.
+    for decision in registry.decisions():
+        assert decision.report_key is not None
+        report = LocalStore(tmp_path).get(decision.report_key).data.decode()
+        assert report.count(decision.verdict.replace("_", " ").upper()) >= 1
+        assert "by hand (cli)" in report
     row = next(line for line in status.splitlines() if line.startswith(f"│ {b.version}"))
     assert row.split("│")[-2].strip() == "LIVE"
 

@@ -9,14 +9,19 @@ import numpy as np
 import pytest
 from sklearn.dummy import DummyClassifier
 
-from flightdelay import datasets, explain, schema
+from flightdelay import conditions, datasets, explain, schema
 from training.models import hist_gradient_boosting, logistic_regression, random_forest
 
 
 @pytest.fixture(scope="module")
 def flights() -> tuple[Any, Any]:
-    train = schema.labelled(datasets.load_flights(end=datasets.TRAINING_END).iloc[::40])
+    # With the conditions, as training makes them: some known, some not (missing-value columns).
+    flights = datasets.load_flights()
+    weather = datasets.load_weather()
+    train = schema.labelled(flights[flights["flight_date"] <= str(datasets.TRAINING_END)].iloc[::40])
+    train = conditions.for_flights(train, weather, flights, conditions.draw_horizons(len(train), 0))
     december = datasets.load_flights(date(2013, 12, 9), date(2013, 12, 9)).iloc[::4]
+    december = conditions.for_flights(december, weather, flights, conditions.draw_horizons(len(december), 1))
     return train, december
 
 

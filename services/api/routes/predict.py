@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -26,6 +27,7 @@ from services.api.schemas import (
 )
 
 router = APIRouter(prefix="/predict", tags=["predict"])
+log = logging.getLogger(__name__)
 
 
 def _risk(p: float, threshold: float, high: float) -> Risk:
@@ -55,7 +57,10 @@ def _explained(
     loaded = answer.loaded
     try:
         result = explain.split(loaded.estimator, feature_matrix(loaded.features, flights, answer.known))
-    except explain.CannotExplain:
+    except Exception as exc:  # an answer without its factors, never a failed answer
+        log.warning(
+            "no explanation", extra={"error": f"{type(exc).__name__}: {exc}", "model": loaded.version}
+        )
         return None
     out = []
     for i in range(len(flights)):
