@@ -104,8 +104,7 @@ def switch(
             version, reason=reason or "promoted by hand", source=source, report_key=key, now=now
         )
     else:
-        target = version or "pending"  # the registry picks the target; the key only needs to be unique
-        key = registry.report_key(registry.decision_id(now, target))
+        key = registry.report_key(registry.decision_id(now, version or registry.live_before()))
         decision = registry.rollback(version, reason=reason, source=source, report_key=key, now=now)
     after = registry.manifest(decision.version or "", "prod")
     registry.attach_report(

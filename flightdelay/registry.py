@@ -329,8 +329,9 @@ class Registry:
         if not _DECISION_ID.fullmatch(decision_id):
             return None
         try:
-            return self.store.get(self.report_key(decision_id)).data.decode()
-        except ObjectNotFound:
+            decision = _parse(Decision, decision_id, self.store.get(self.decision_key(decision_id)).data)
+            return self.store.get(decision.report_key).data.decode() if decision.report_key else None
+        except (ObjectNotFound, CorruptRecord):
             return None
 
     @staticmethod
@@ -419,6 +420,14 @@ class Registry:
                 created_at=now,
             )
         )
+
+    def live_before(self) -> str:
+        """The version a rollback with no target goes back to: the one live before the live one."""
+        expected, _ = self._raw_pointer()
+        live = version_of_pointer(expected) if expected else None
+        if live is None:
+            raise RegistryError("nothing is live: there is nothing to roll back")
+        return self._live_before(live)
 
     def _live_before(self, live: str) -> str:
         """The version that was live before ``live`` was last promoted, from the decision history.

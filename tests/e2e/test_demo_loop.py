@@ -103,6 +103,10 @@ def test_the_demo_loop_end_to_end(tmp_path: Path) -> None:
     with RunningServer(create_app(settings)) as api:
         status = httpx.get(f"{api.url}/status.json").json()
         page = httpx.get(f"{api.url}/status").text
+        # Every decision's report opens from the status page, the switches made by hand too.
+        links = [d["report_url"] for d in status["decisions"]]
+        assert len(links) == 4
+        assert all(link and httpx.get(f"{api.url}{link}").status_code == 200 for link in links)
     assert [q["day"] for q in status["quality"]] == [d.isoformat() for d in WATCH_DAYS]
     last = watched[WATCH_DAYS[-1]].quality
     assert last is not None
