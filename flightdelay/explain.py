@@ -216,9 +216,9 @@ ADVICE = {
 def _advice_for(name: str) -> str:
     if name in ("dep_hour", "arr_hour", "origin_hour_departures"):
         return ADVICE["time"]
-    if name in _WEATHER:
+    if name in _WEATHER or name == "weather":
         return ADVICE["weather"]
-    if name in _RECENT:
+    if name in _RECENT or name == "recent_departures":
         return ADVICE["recent"]
     if name == "days_to_holiday":
         return ADVICE["holiday"]
@@ -229,23 +229,48 @@ def _probability(score: float, scale: Scale) -> float:
     return 1.0 / (1.0 + math.exp(-score)) if scale == "log_odds" else score
 
 
+# Inputs that measure one thing are one reason: their exact parts add up (a linear model may give
+# distance and flight time large parts of opposite signs, which a person would only misread).
+REASONS: dict[str, tuple[str, ...]] = {
+    "flight_length": ("distance_km", "block_minutes"),
+    "weather": (
+        "temp_c",
+        "dewpoint_spread_c",
+        "wind_kt",
+        "gust_kt",
+        "visib_mi",
+        "altim_hpa",
+        "weather_age_hours",
+    ),
+    "recent_departures": ("recent_departures", "recent_late_share", "recent_mean_delay"),
+}
+WORDS.update(
+    flight_length="the flight's length",
+    weather="the weather at the departure airport",
+    recent_departures="how the airport's departures are going",
+)
+_GROUPED = {name for names in REASONS.values() for name in names}
+REASON_NAMES = [*REASONS, *(n for n in FEATURES if n not in _GROUPED)]
+
+
 def factors(result: Split, i: int, *, top: int = 3) -> tuple[list[dict[str, Any]], str | None]:
-    """The ``top`` inputs that moved flight ``i``'s probability most, each as
-    {input, words, effect (percentage points: the probability with it, minus without it)}, and one
-    line of advice when the strongest factor raises the risk."""
-    terms = result.contributions[i]
-    score = float(result.base[i] + terms.sum())
+    """The ``top`` reasons (an input, or inputs that measure one thing: REASONS) that moved flight
+    ``i``'s probability most, each as {input, words, effect (percentage points: the probability
+    with its part, minus without it)}, and one line of advice when the strongest raises the risk."""
+    terms = dict(zip(FEATURES, result.contributions[i], strict=True))
+    parts = {reason: float(sum(terms[n] for n in REASONS.get(reason, (reason,)))) for reason in REASON_NAMES}
+    score = float(result.base[i] + result.contributions[i].sum())
     with_all = _probability(score, result.scale)
-    effects = np.array([with_all - _probability(score - float(t), result.scale) for t in terms])
+    effects = {r: with_all - _probability(score - part, result.scale) for r, part in parts.items()}
     out: list[dict[str, Any]] = []
-    for j in np.argsort(-np.abs(effects), kind="stable")[:top]:
-        if effects[j] == 0:
+    for reason in sorted(effects, key=lambda r: -abs(effects[r]))[:top]:
+        if effects[reason] == 0:
             continue
         out.append(
             {
-                "input": FEATURES[j],
-                "words": f"{WORDS[FEATURES[j]]} {'raises' if effects[j] > 0 else 'lowers'} the chance",
-                "effect": round(float(effects[j]) * 100, 1),
+                "input": reason,
+                "words": f"{WORDS[reason]} {'raises' if effects[reason] > 0 else 'lowers'} the chance",
+                "effect": round(effects[reason] * 100, 1),
             }
         )
     advice = _advice_for(out[0]["input"]) if out and out[0]["effect"] > 0 else None

@@ -119,14 +119,46 @@ class ConditionsUsed(BaseModel):
 class Factor(BaseModel):
     """One input's share of this answer, read from the model itself (flightdelay/explain.py)."""
 
-    input: str = Field(description="the model input, as named in /model's feature schema")
+    input: str = Field(
+        description="the model input, or the group of inputs that measure one thing (flight_length, "
+        "weather, recent_departures)"
+    )
     words: str = Field(examples=["the departure time raises the chance"])
     effect: float = Field(
         description="percentage points: the probability with this input's part, minus without it"
     )
 
 
+# A real answer (the demo's second model, `?explain=true`): UA 1493 EWR→LAX, 9 December 2013 at
+# 14:30, asked at noon local with the weather then; it arrived 45 minutes late.
+ANSWER_EXAMPLE: dict[str, Any] = {
+    "probability": 0.3686,
+    "delayed": True,
+    "risk": "medium",
+    "model_version": "20261123T212929Z-5af5b81c",
+    "conditions": {
+        "known_at": "2013-12-09T17:00:00Z",
+        "hours_ahead": 2.5,
+        "weather_age_minutes": 0.0,
+        "departures": False,
+    },
+    "unseen": [],
+    "factors": [
+        {
+            "input": "weather",
+            "words": "the weather at the departure airport raises the chance",
+            "effect": 16.1,
+        },
+        {"input": "origin", "words": "the departure airport lowers the chance", "effect": -7.3},
+        {"input": "flight_length", "words": "the flight's length lowers the chance", "effect": -6.6},
+    ],
+    "advice": "The weather at the departure airport raises the risk: check the flight's status first.",
+}
+
+
 class PredictionOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ANSWER_EXAMPLE]})
+
     probability: float = Field(description="probability of arriving 15 or more minutes late")
     delayed: bool = Field(description="probability at or above the model's decision threshold")
     risk: Risk = Field(

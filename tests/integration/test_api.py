@@ -14,9 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from flightdelay import datasets, schema
+from flightdelay import datasets, explain, schema
 from flightdelay.config import get_settings
-from flightdelay.features import FEATURES
 from flightdelay.registry import Registry
 from flightdelay.storage import LocalStore
 from services.api.app import create_app
@@ -307,7 +306,7 @@ def test_an_answer_explains_itself_when_asked(
     factors = answer["factors"]
     assert len(factors) == 3
     assert [abs(f["effect"]) for f in factors] == sorted((abs(f["effect"]) for f in factors), reverse=True)
-    assert {f["input"] for f in factors} <= set(FEATURES)
+    assert {f["input"] for f in factors} <= set(explain.REASON_NAMES)
     assert all(f["words"].endswith(("raises the chance", "lowers the chance")) for f in factors)
     assert (answer["advice"] is not None) == (factors[0]["effect"] > 0)
     batch = httpx.post(

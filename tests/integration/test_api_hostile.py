@@ -94,3 +94,16 @@ def test_a_body_that_is_not_json_is_a_400_as_documented(server: RunningServer) -
     assert answer.json()["detail"].startswith("the body is not valid JSON")
     documented = httpx.get(f"{server.url}/openapi.json").json()["paths"]["/predict"]["post"]["responses"]
     assert "400" in documented
+
+
+def test_the_documented_answer_is_a_valid_consistent_answer(server: RunningServer) -> None:
+    from services.api.schemas import PredictionOut
+
+    spec = httpx.get(f"{server.url}/openapi.json").json()
+    example = spec["components"]["schemas"]["PredictionOut"]["examples"][0]
+    answer = PredictionOut.model_validate(example)
+    assert answer.delayed == (answer.risk != "low")  # flag and tier tell one story
+    assert answer.factors is not None
+    assert [abs(f.effect) for f in answer.factors] == sorted(
+        (abs(f.effect) for f in answer.factors), reverse=True
+    )
