@@ -24,9 +24,10 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from apiclient import ApiError, Client, Flight
+from cli.flights import as_flights
 from cli.models import switch
 from flightdelay import answers, datasets
-from flightdelay.client import ApiError, Client, Flight, flights_from_table
 from flightdelay.config import Settings
 from flightdelay.errors import ConfigError, FlightDelayError
 from flightdelay.records import Monitoring
@@ -118,7 +119,7 @@ def _ask(url: str, say: Say) -> str:
                 continue
             row = match.iloc[0]
             try:
-                answer = api.predict(flights_from_table(match.iloc[:1])[0])
+                answer = api.predict(as_flights(match.iloc[:1])[0])
             except ApiError as exc:
                 say(f"    {exc}")
                 return ""
@@ -145,7 +146,7 @@ def _ask_the_week(url: str, data: ObjectStore, say: Say) -> int:
     asked = 0
     with Client(url) as api:
         for day in WATCH_DAYS:
-            asked += len(api.predict_many(flights_from_table(datasets.load_flights(day, day))))
+            asked += len(api.predict_many(as_flights(datasets.load_flights(day, day))))
     deadline = time.monotonic() + 30
     while sum(len(answers.read(data, day)) for day in WATCH_DAYS) < asked:
         if time.monotonic() > deadline:

