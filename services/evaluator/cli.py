@@ -52,6 +52,11 @@ def evaluate(
     data = open_store(settings.data_url, region=settings.aws_region)
     registry = Registry(open_store(settings.models_url, region=settings.aws_region))
     day = end.date() if end else datetime.now(UTC).date() - timedelta(days=1)
+    days = window_days or settings.eval_window_days
+    entry.note(
+        f"Evaluating {candidate or 'the newest staged model'} against the live one on the {days} days "
+        f"ending {day} ({settings.eval_bootstrap_resamples} bootstrap resamples) …"
+    )
     outcome = run_evaluation(settings, data, registry, candidate=candidate, window_days=window_days, end=day)
     entry.note(
         f"{outcome.verdict.replace('_', ' ').capitalize()}: {outcome.candidate or '-'}: {outcome.reason}"
@@ -68,6 +73,7 @@ def evaluate(
     result = outcome.summary()
     code = EXIT_CODES[outcome.verdict]
     if watch:
+        entry.note(f"Watching the live model on {day}: its logged answers against what happened, and drift …")
         try:
             record = monitor(settings, data, registry, day)
             result["monitor"] = summary(record)
