@@ -96,7 +96,10 @@ def switch(
     from services.evaluator.report import render_switch  # the report's code, when it runs
 
     now = datetime.now(UTC)
-    before = registry.live_version()
+    try:
+        before = registry.live_version()
+    except CorruptRecord:  # the switch repairs an unreadable latest.txt: nothing readable was live
+        before = None
     if action == "promote":
         assert version is not None
         key = registry.report_key(registry.decision_id(now, version))
