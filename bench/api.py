@@ -198,7 +198,7 @@ def main() -> None:
     )
     paced = results["project at half the ceiling's rate"]
     print(
-        f"at {paced['rps']:,.0f} requests/s (half the ceiling is {ceiling / 2:,.0f}): p99 {paced['p99']:.2f} ms (target < 10 ms)"
+        f"at {paced['rps']:,.0f} requests/s (half the ceiling is {ceiling / 2:,.0f}): p99 {paced['p99']:.2f} ms (target < 15 ms)"
     )
     print(f"10,000-flight batch: median {statistics.median(timings):.0f} ms over 5 (target < 100 ms)")
 
