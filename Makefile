@@ -26,8 +26,8 @@ browser:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 		echo "chromium is missing and cannot be installed here: the browser test will be skipped"
 
-test: setup browser ## the whole test suite
-	$(BIN)/pytest
+test: setup browser ## the whole test suite, on two workers (a test file stays on one worker)
+	$(BIN)/pytest -n 2 --dist loadfile
 
 lint: setup ## ruff, formatting, mypy --strict on every package, the lock and the pre-commit config
 	$(BIN)/ruff check .

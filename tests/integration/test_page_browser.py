@@ -202,10 +202,13 @@ def test_a_csv_of_flights_comes_back_with_the_answers(
 @pytest.mark.parametrize("width", [360, 390])
 def test_the_page_fits_a_phone(browser: Any, server: tuple[RunningServer, str], width: int) -> None:
     page = browser.new_page(viewport={"width": width, "height": 800})
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
     page.goto(server[0].url)
     page.click("button[type=submit]")
     page.wait_for_function("document.querySelector('#sentence').textContent.includes('chance')")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert all(url.startswith(server[0].url) for url in requested)  # the page needs nothing from outside
     page.close()
 
 
