@@ -64,6 +64,7 @@ FEATURES = (
     "recent_mean_delay",
 )
 DEPARTURE_FEATURES = FEATURES[-3:]
+WEATHER_FEATURES = FEATURES[1:-3]  # the weather report's age and what it says
 
 
 def empty_observations() -> pd.DataFrame:

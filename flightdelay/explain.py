@@ -14,13 +14,13 @@ percentage points of the probability.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 
+from flightdelay import conditions
 from flightdelay.features import FEATURES
 
 Scale = Literal["log_odds", "probability"]
@@ -202,8 +202,6 @@ WORDS = {
     "recent_late_share": "how many recent departures were late",
     "recent_mean_delay": "the recent departures' delays",
 }
-_WEATHER = {"temp_c", "dewpoint_spread_c", "wind_kt", "gust_kt", "visib_mi", "altim_hpa"}
-_RECENT = {"recent_departures", "recent_late_share", "recent_mean_delay"}
 ADVICE = {
     "time": "Later departures inherit the day's delays: an earlier flight is usually more punctual.",
     "weather": "The weather at the departure airport raises the risk: check the flight's status first.",
@@ -213,36 +211,39 @@ ADVICE = {
 }
 
 
-def _advice_for(name: str) -> str:
-    if name in ("dep_hour", "arr_hour", "origin_hour_departures"):
+def _advice_for(reason: str) -> str:
+    if reason in ("dep_hour", "arr_hour", "origin_hour_departures"):
         return ADVICE["time"]
-    if name in _WEATHER or name == "weather":
+    if reason == "weather":
         return ADVICE["weather"]
-    if name in _RECENT or name == "recent_departures":
+    if reason == "recent_departures":
         return ADVICE["recent"]
-    if name == "days_to_holiday":
+    if reason == "days_to_holiday":
         return ADVICE["holiday"]
     return ADVICE["schedule"]
 
 
-def _probability(score: float, scale: Scale) -> float:
-    return 1.0 / (1.0 + math.exp(-score)) if scale == "log_odds" else score
+def _probability(score: Any, scale: Scale) -> Any:
+    """Scores (a number or an array) on ``scale`` → probabilities."""
+    return 1.0 / (1.0 + np.exp(-score)) if scale == "log_odds" else score
+
+
+def points(result: Split) -> np.ndarray:
+    """Each input's part of each flight's probability, in percentage points: the probability with
+    the part, minus without it (flights × FEATURES)."""
+    scores = result.base + result.contributions.sum(axis=1)
+    with_all = _probability(scores, result.scale)
+    return np.asarray(
+        (with_all[:, None] - _probability(scores[:, None] - result.contributions, result.scale)) * 100
+    )
 
 
 # Inputs that measure one thing are one reason: their exact parts add up (a linear model may give
 # distance and flight time large parts of opposite signs, which a person would only misread).
 REASONS: dict[str, tuple[str, ...]] = {
     "flight_length": ("distance_km", "block_minutes"),
-    "weather": (
-        "temp_c",
-        "dewpoint_spread_c",
-        "wind_kt",
-        "gust_kt",
-        "visib_mi",
-        "altim_hpa",
-        "weather_age_hours",
-    ),
-    "recent_departures": ("recent_departures", "recent_late_share", "recent_mean_delay"),
+    "weather": conditions.WEATHER_FEATURES,
+    "recent_departures": conditions.DEPARTURE_FEATURES,
 }
 WORDS.update(
     flight_length="the flight's length",

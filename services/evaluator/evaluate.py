@@ -100,16 +100,8 @@ def _drivers(model: Any, rows: pd.DataFrame) -> dict[str, float]:
     except Exception as exc:  # the report goes without this table; the verdict never depends on it
         log.warning("no drivers for the report", extra={"error": f"{type(exc).__name__}: {exc}"})
         return {}
-    scores = parts.base + parts.contributions.sum(axis=1)
-    if parts.scale == "log_odds":  # in probability points: with each part, minus without it
-
-        def sigmoid(v: np.ndarray) -> np.ndarray:
-            return np.asarray(1.0 / (1.0 + np.exp(-v)))
-
-        points = sigmoid(scores)[:, None] - sigmoid(scores[:, None] - parts.contributions)
-    else:
-        points = parts.contributions
-    return {name: round(float(np.abs(points[:, j]).mean() * 100), 3) for j, name in enumerate(FEATURES)}
+    mean = np.abs(explain.points(parts)).mean(axis=0)
+    return {name: round(float(mean[j]), 3) for j, name in enumerate(FEATURES)}
 
 
 def evaluate(

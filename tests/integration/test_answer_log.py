@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cli.flights import as_flights
 from flightdelay import answers, datasets, schema
 from flightdelay.config import get_settings
 from flightdelay.registry import Registry
@@ -38,14 +39,9 @@ def live(tmp_path: Path, model: Any) -> tuple[Path, str]:
     return tmp_path / "models", manifest.version
 
 
-def request_of(row: Any) -> dict[str, Any]:
-    return {
-        "carrier": row.carrier,
-        "origin": row.origin,
-        "dest": row.dest,
-        "scheduled_departure": row.sched_dep_local.isoformat(),
-        "scheduled_arrival": row.sched_arr_local.isoformat(),
-    }
+def requests_of(flights: Any) -> list[dict[str, Any]]:
+    """Real flights as the API's client sends them."""
+    return [flight.body() for flight in as_flights(flights)]
 
 
 def test_every_answer_is_logged_with_what_was_asked_and_answered(
@@ -55,10 +51,8 @@ def test_every_answer_is_logged_with_what_was_asked_and_answered(
     flights = datasets.load_flights(DAY, DAY).iloc[:300]
     settings = get_settings(models_url=str(models), data_url=str(tmp_path / "data"), api_log_flush_seconds=60)
     with RunningServer(create_app(settings)) as api:
-        batch = httpx.post(
-            f"{api.url}/predict", json={"flights": [request_of(r) for r in flights.itertuples()]}, timeout=30
-        )
-        one = httpx.post(f"{api.url}/predict", json=request_of(next(flights.itertuples())), timeout=30)
+        batch = httpx.post(f"{api.url}/predict", json={"flights": requests_of(flights)}, timeout=30)
+        one = httpx.post(f"{api.url}/predict", json=requests_of(flights.iloc[:1])[0], timeout=30)
         assert batch.status_code == one.status_code == 200
         # Nothing is written on the request path: the flush is 60 s away.
         assert answers.read(LocalStore(tmp_path / "data"), DAY).empty
@@ -70,7 +64,7 @@ def test_every_answer_is_logged_with_what_was_asked_and_answered(
     assert (logged["model_version"] == version).all()
     assert (logged["delayed"] == (logged["probability"] >= logged["threshold"])).all()
     assert [p["delayed"] for p in batch.json()["predictions"]] == logged["delayed"].tolist()[:300]
-    asked = pd.DataFrame([request_of(r) for r in flights.itertuples()])
+    asked = pd.DataFrame(requests_of(flights))
     assert logged["carrier"].tolist()[:300] == asked["carrier"].tolist()
     assert (logged["sched_dep_local"].iloc[:300].to_numpy() == flights["sched_dep_local"].to_numpy()).all()
 
@@ -84,7 +78,7 @@ def test_a_failing_store_never_fails_a_prediction_and_the_loss_is_counted(
     settings = get_settings(
         models_url=str(models), data_url=str(broken), api_log_flush_seconds=0.05, api_log_max_rows=50
     )
-    flights = [request_of(r) for r in datasets.load_flights(DAY, DAY).iloc[:40].itertuples()]
+    flights = requests_of(datasets.load_flights(DAY, DAY).iloc[:40])
     with RunningServer(create_app(settings)) as api:
         for _ in range(5):  # 200 answers against room for 50
             assert httpx.post(f"{api.url}/predict", json={"flights": flights}, timeout=30).status_code == 200

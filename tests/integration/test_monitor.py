@@ -17,6 +17,7 @@ import httpx
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from cli.flights import as_flights
 from flightdelay import answers, datasets, schema
 from flightdelay.config import get_settings
 from flightdelay.partitions import read_partitions
@@ -46,14 +47,9 @@ def replay() -> Iterator[ReplayServer]:
         yield server
 
 
-def request_of(row: Any) -> dict[str, Any]:
-    return {
-        "carrier": row.carrier,
-        "origin": row.origin,
-        "dest": row.dest,
-        "scheduled_departure": row.sched_dep_local.isoformat(),
-        "scheduled_arrival": row.sched_arr_local.isoformat(),
-    }
+def requests_of(flights: Any) -> list[dict[str, Any]]:
+    """Real flights as the API's client sends them."""
+    return [flight.body() for flight in as_flights(flights)]
 
 
 def test_the_live_models_answers_are_judged_against_what_happened(
@@ -65,14 +61,14 @@ def test_the_live_models_answers_are_judged_against_what_happened(
     models.promote(live.version, reason="test")
     settings = get_settings(
         data_url=str(data.root),
-        models_url=str(models.store.root),  # type: ignore[attr-defined]
+        models_url=str(tmp_path / "models"),
         aviationstack_url=replay.url,
         aviationstack_key=KEY,
         fetch_backoff_seconds=0.01,
     )
     # The day as scheduled, asked about before it happens (each flight once, a few twice).
     scheduled = datasets.load_flights(DAY, DAY)
-    asked = [request_of(r) for r in scheduled.itertuples()]
+    asked = requests_of(scheduled)
     with RunningServer(create_app(settings)) as api:
         httpx.post(f"{api.url}/predict", json={"flights": asked[:40]}, timeout=30).raise_for_status()
         last = httpx.post(f"{api.url}/predict", json={"flights": asked}, timeout=60)
@@ -140,7 +136,7 @@ def test_a_day_with_answers_but_no_outcomes_yet_is_recorded_without_quality(
     models.promote(live.version, reason="test")
     settings = get_settings(data_url=str(data.root), models_url=str(tmp_path / "models"))
     with RunningServer(create_app(settings)) as api:
-        flights = [request_of(r) for r in datasets.load_flights(DAY, DAY).iloc[:10].itertuples()]
+        flights = requests_of(datasets.load_flights(DAY, DAY).iloc[:10])
         httpx.post(f"{api.url}/predict", json={"flights": flights}, timeout=30).raise_for_status()
     assert len(answers.read(data, DAY)) == 10
     record = monitor(settings, data, models, DAY, emit=lambda line: None)
