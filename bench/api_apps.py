@@ -2,7 +2,8 @@
 
 - ceiling: the same stack (FastAPI, the same request model and validation) returning a constant;
 - naive: the original design's style: a pandas DataFrame built per request, fed to a pickled
-  random forest pipeline (n_jobs as trained), one request at a time.
+  random forest pipeline's ``predict_proba``, one request at a time; with the forest's n_jobs as
+  trained (-1: every core) or as BENCH_N_JOBS sets it (1, which scikit-learn's default None means).
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ def ceiling() -> FastAPI:
 def naive() -> FastAPI:
     app = FastAPI()
     model = joblib.load(os.environ["BENCH_MODEL_PATH"])
+    if "BENCH_N_JOBS" in os.environ:
+        model.set_params(model__n_jobs=int(os.environ["BENCH_N_JOBS"]))
 
     @app.post("/predict")
     def predict(flight: FlightIn) -> PredictionOut:

@@ -10,7 +10,13 @@ import pytest
 
 from flightdelay import datasets, schema
 from flightdelay.features import FlightFeatures
-from flightdelay.serving import fast_predictor, feature_matrix, scheduled_flight
+from flightdelay.serving import (
+    BOOSTING_ONE_THREAD_ROWS,
+    fast_predictor,
+    feature_matrix,
+    for_serving,
+    scheduled_flight,
+)
 from training.models import CANDIDATES
 
 
@@ -21,11 +27,15 @@ def flights() -> Any:
 
 @pytest.mark.parametrize("name", list(CANDIDATES))
 def test_fast_predictions_equal_predict_proba(flights: Any, name: str) -> None:
-    model = CANDIDATES[name](0).fit(flights, schema.target(flights))
-    X = model[0].transform(flights.head(500))
-    X[:5, 0] = np.nan  # unknown carriers take the imputation path too
-    expected = model[1:].predict_proba(X)[:, 1]
-    np.testing.assert_allclose(fast_predictor(model[1:])(X), expected, rtol=1e-12, atol=1e-12)
+    """Bit for bit, for one flight, a micro-batch and a batch past the boosting's one-thread limit
+    (the forest as served, on one thread: on several, scikit-learn adds its trees in any order)."""
+    model = for_serving(CANDIDATES[name](0).fit(flights, schema.target(flights)))
+    X = model[0].transform(flights.tail(BOOSTING_ONE_THREAD_ROWS + 100))
+    X[:5, 0] = np.nan  # unknown carriers take the imputation (or missing-value) path too
+    X[5:8, 1] = -1.0  # a negative category code: scikit-learn's "missing" branch
+    predict = fast_predictor(model[1:])
+    for rows in (1, 32, len(X)):
+        np.testing.assert_array_equal(predict(X[:rows]), model[1:].predict_proba(X[:rows])[:, 1])
 
 
 def test_flights_as_asked_get_the_features_of_their_stored_rows(flights: Any) -> None:
