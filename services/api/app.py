@@ -24,6 +24,7 @@ from flightdelay.registry import Registry
 from flightdelay.serving import ScheduledFlight
 from flightdelay.storage import open_store
 from services.api.batcher import Answer, Batcher
+from services.api.deps import Serving
 from services.api.journal import AnswerLog
 from services.api.limits import LimitRequests
 from services.api.live import ConditionsFeed, LiveModel, poll_forever
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.registry = registry
     app.state.status = StatusCache(registry, data, max_age=settings.api_poll_seconds)
     app.state.metrics = metrics
+    app.state.serving = Serving(live, batcher, settings, metrics)
 
     app.add_middleware(
         LimitRequests, max_body_bytes=settings.api_max_body_bytes, max_batch=settings.api_max_batch
@@ -161,6 +163,8 @@ class MeasureRequests:
     def __init__(self, app: ASGIApp, *, metrics: ApiMetrics) -> None:
         self.app = app
         self.metrics = metrics
+        # Each (route, status)'s counter and histogram, resolved once: few routes, few statuses.
+        self._series: dict[tuple[str, str], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -179,8 +183,13 @@ class MeasureRequests:
             await self.app(scope, receive, send_and_note)
         finally:
             route = getattr(scope.get("route"), "path", "unmatched")
-            self.metrics.requests.labels(route=route, status=status).inc()
-            self.metrics.latency.labels(route=route, status=status).observe(time.perf_counter() - started)
+            series = self._series.get((route, status))
+            if series is None:
+                labels = {"route": route, "status": status}
+                series = self.metrics.requests.labels(**labels), self.metrics.latency.labels(**labels)
+                self._series[(route, status)] = series
+            series[0].inc()
+            series[1].observe(time.perf_counter() - started)
 
 
 EXCERPT_CHARS = 60

@@ -1,7 +1,8 @@
-"""Dependencies of the routes, as Annotated aliases."""
+"""Dependencies of the routes, as Annotated aliases; and ``serving``, which /predict reads directly."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -45,3 +46,22 @@ LiveDep = Annotated[LiveModel, Depends(_live)]
 LiveModelDep = Annotated[Loaded, Depends(_loaded)]
 BatcherDep = Annotated[Batcher, Depends(_batcher)]
 MetricsDep = Annotated[ApiMetrics, Depends(_metrics)]
+
+
+@dataclass(frozen=True)
+class Serving:
+    """What /predict needs, as one object on ``app.state``. The route reads it directly: FastAPI's
+    resolution of four dependencies cost ~50 µs a request, a sixth of its time (bench/api.py)."""
+
+    live: LiveModel
+    batcher: Batcher
+    settings: Settings
+    metrics: ApiMetrics
+
+
+def serving(request: Request) -> Serving:
+    """The serving state; NoLiveModel (503) while no model is loaded."""
+    state: Serving = request.app.state.serving
+    if state.live.current is None:
+        raise NoLiveModel
+    return state

@@ -24,6 +24,9 @@ class ApiMetrics:
         self.predictions = Counter(
             "flightdelay_predictions", "Predictions by predicted class", ["predicted"], registry=self.registry
         )
+        # The children /predict counts on, resolved once (labels() costs microseconds a call).
+        self.predicted_delayed = self.predictions.labels(predicted="delayed")
+        self.predicted_on_time = self.predictions.labels(predicted="on_time")
         self.model = Info("flightdelay_model", "The live model", registry=self.registry)
         self.ready = Gauge(
             "flightdelay_model_ready", "1 while a verified model is serving, else 0", registry=self.registry

@@ -5,7 +5,7 @@ import logging
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import Discriminator, Tag
 
 from flightdelay import explain
@@ -13,7 +13,8 @@ from flightdelay.conditions import Known
 from flightdelay.config import Settings
 from flightdelay.serving import ScheduledFlight, feature_matrix
 from services.api.batcher import Answer
-from services.api.deps import BatcherDep, LiveModelDep, MetricsDep, SettingsDep
+from services.api.deps import serving
+from services.api.metrics import ApiMetrics
 from services.api.schemas import (
     NOT_READY_RESPONSE,
     BatchIn,
@@ -80,7 +81,7 @@ def _predictions(
     answer: Answer,
     flights: list[ScheduledFlight],
     settings: Settings,
-    metrics: MetricsDep,
+    metrics: ApiMetrics,
     explained: list[tuple[list[Factor], str | None]] | None = None,
 ) -> list[PredictionOut]:
     loaded, probabilities = answer.loaded, answer.probabilities
@@ -100,8 +101,8 @@ def _predictions(
         for i, (p, flight) in enumerate(zip(probabilities, flights, strict=True))
     ]
     late = int((probabilities >= threshold).sum())
-    metrics.predictions.labels(predicted="delayed").inc(late)
-    metrics.predictions.labels(predicted="on_time").inc(len(out) - late)
+    metrics.predicted_delayed.inc(late)
+    metrics.predicted_on_time.inc(len(out) - late)
     return out
 
 
@@ -132,10 +133,7 @@ PredictIn = Annotated[
 )
 async def predict(
     body: PredictIn,
-    _: LiveModelDep,
-    batcher: BatcherDep,
-    settings: SettingsDep,
-    metrics: MetricsDep,
+    request: Request,
     explain_answer: Annotated[
         bool,
         Query(
@@ -146,11 +144,12 @@ async def predict(
     ] = False,
 ) -> Response:
     """Probability that one flight (or each of a batch) arrives 15 or more minutes late."""
+    state = serving(request)
     flights = body.flights if isinstance(body, BatchIn) else [body]  # the batch limit: BatchIn's validator
     scheduled = [f.flight for f in flights]
-    answer = await batcher.predict(scheduled)
+    answer = await state.batcher.predict(scheduled)
     explained = await asyncio.to_thread(_explained, answer, scheduled) if explain_answer else None
-    predictions = _predictions(answer, scheduled, settings, metrics, explained)
+    predictions = _predictions(answer, scheduled, state.settings, state.metrics, explained)
     out = (
         BatchOut.model_construct(model_version=answer.loaded.version, predictions=predictions)
         if isinstance(body, BatchIn)
