@@ -66,7 +66,7 @@ def scheduled_flight(
 
 
 def departures_utc(flights: Sequence[ScheduledFlight]) -> np.ndarray:
-    return _minutes([f.departure_utc for f in flights])
+    return minutes([f.departure_utc for f in flights])
 
 
 def feature_matrix(
@@ -78,10 +78,10 @@ def feature_matrix(
         carrier=np.array([f.carrier for f in flights], dtype=object),
         origin=np.array([f.origin for f in flights], dtype=object),
         dest=np.array([f.dest for f in flights], dtype=object),
-        dep_local=_minutes([f.departure_local for f in flights]),
-        arr_local=_minutes([f.arrival_local for f in flights]),
+        dep_local=minutes([f.departure_local for f in flights]),
+        arr_local=minutes([f.arrival_local for f in flights]),
         dep_utc=departures_utc(flights),
-        arr_utc=_minutes([f.arrival_utc for f in flights]),
+        arr_utc=minutes([f.arrival_utc for f in flights]),
         at_origin=at_origin,
     )
     return matrix
@@ -91,7 +91,7 @@ _EPOCH, _ONE_MINUTE = datetime(1970, 1, 1), timedelta(minutes=1)
 _NAT = np.iinfo(np.int64).min  # numpy's NaT, as an integer
 
 
-def _minutes(times: list[datetime | None]) -> np.ndarray:
+def minutes(times: Sequence[datetime | None]) -> np.ndarray:
     """Naive datetimes (None for unknown) → datetime64[m], NaT where unknown. Whole minutes since
     the epoch by integer arithmetic: 5x quicker than numpy's parsing of datetime objects (bench)."""
     minutes = np.fromiter(

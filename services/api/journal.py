@@ -1,7 +1,7 @@
 """The answer log: every answer goes to DATA ``predictions/`` (flightdelay/answers.py), off the
 request path.
 
-A model call adds one entry (its flights and arrays, no per-flight work) to a bounded buffer; a
+A model call adds one entry (its flights and answers as arrays) to a bounded buffer; a
 background task turns the buffer into Parquet parts every ``flush_seconds`` in a thread, and the
 last flush happens on shutdown. The store failing never fails a prediction: the rows wait for the
 next flush while there is room, and rows that find the buffer full are dropped and counted
@@ -36,7 +36,7 @@ def _naive(moment: datetime | None) -> np.datetime64:
 
 @dataclass(frozen=True)
 class _Entry:
-    flights: list[ScheduledFlight]
+    flights: dict[str, np.ndarray]  # answers.asked: arrays only, nothing for the collector to walk
     probabilities: np.ndarray
     known: Known
     model_version: str
@@ -77,7 +77,7 @@ class AnswerLog:
             return
         self._pending.append(
             _Entry(
-                flights,
+                answers.asked(flights),
                 probabilities,
                 known,
                 model_version,
@@ -116,13 +116,13 @@ class AnswerLog:
     def _write(self, entries: list[_Entry]) -> None:
         """Every pending model call's answers as one table (one pass: the thread holds the GIL the
         event loop needs as little as it can), then one Parquet part per departure day."""
-        counts = [len(e.flights) for e in entries]
+        counts = [len(e.probabilities) for e in entries]
 
         def each(values: list[Any], dtype: str | None = None) -> np.ndarray:
             return np.repeat(np.array(values, dtype=dtype), counts)
 
         frame = answers.table(
-            [flight for e in entries for flight in e.flights],
+            {name: np.concatenate([e.flights[name] for e in entries]) for name in entries[0].flights},
             np.concatenate([e.probabilities for e in entries]),
             Known(
                 {

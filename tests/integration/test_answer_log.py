@@ -3,7 +3,8 @@ that fails never fails a prediction."""
 
 from __future__ import annotations
 
-from datetime import date
+import gc
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +15,14 @@ import pytest
 
 from cli.flights import as_flights
 from flightdelay import answers, datasets, schema
+from flightdelay.conditions import Known
 from flightdelay.config import get_settings
 from flightdelay.registry import Registry
+from flightdelay.serving import scheduled_flight
 from flightdelay.storage import LocalStore
 from services.api.app import create_app
+from services.api.journal import AnswerLog
+from services.api.metrics import ApiMetrics
 from services.api.server import RunningServer
 from tests.factories import BASE_TIME, stage_model
 from training.models import hist_gradient_boosting
@@ -89,3 +94,29 @@ def test_a_failing_store_never_fails_a_prediction_and_the_loss_is_counted(
         if line.startswith("flightdelay_answers_lost_total")
     )
     assert lost >= 150
+
+
+def test_waiting_answers_leave_the_collector_nothing_to_walk_per_flight(tmp_path: Path) -> None:
+    """A full collection walks every tracked object, on the event loop: answers waiting for their
+    flush must not be an object per flight (a 25,000-answer buffer made each pause 2-13 ms)."""
+    log = AnswerLog(LocalStore(tmp_path), ApiMetrics(), max_rows=100_000, flush_seconds=10)
+    gc.collect()
+    before = len(gc.get_objects())
+    asked = [
+        scheduled_flight("B6", "JFK", "SYR", datetime(2013, 12, 2, 6) + timedelta(minutes=i))
+        for i in range(10_000)
+    ]
+    for start in range(0, len(asked), 100):  # 100 model calls of 100 flights
+        calls = asked[start : start + 100]
+        log.record(
+            calls,
+            np.full(len(calls), 0.2),
+            Known.unknown(len(calls)),
+            model_version="v",
+            threshold=0.3,
+            conditions_as_of=None,
+        )
+    del asked, calls
+    gc.collect()
+    assert log.pending_rows == 10_000
+    assert len(gc.get_objects()) - before < 1_000  # a few objects a model call, none per flight
