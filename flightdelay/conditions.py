@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -63,6 +64,7 @@ FEATURES = (
     "recent_late_share",
     "recent_mean_delay",
 )
+SNAPSHOT_FEATURES = FEATURES[1:]  # what a snapshot holds per airport (hours_ahead is the flight's)
 DEPARTURE_FEATURES = FEATURES[-3:]
 WEATHER_FEATURES = FEATURES[1:-3]  # the weather report's age and what it says
 
@@ -271,6 +273,20 @@ class Snapshot(BaseModel):
             raise ValueError("as_of needs a UTC offset")
         return value.astimezone(UTC)
 
+    @cached_property
+    def table(self) -> tuple[dict[str, int], np.ndarray]:
+        """Each airport's row, and the values (airports x SNAPSHOT_FEATURES, NaN where unknown):
+        built once per snapshot, so a lookup costs the same whatever the number of airports."""
+        rows = {airport: i for i, airport in enumerate(self.airports)}
+        values = np.array(
+            [
+                [np.nan if (v := known.get(name)) is None else v for name in SNAPSHOT_FEATURES]
+                for known in self.airports.values()
+            ],
+            dtype=float,
+        ).reshape(len(rows), len(SNAPSHOT_FEATURES))
+        return rows, values
+
 
 def snapshot(
     observations: pd.DataFrame,
@@ -306,6 +322,16 @@ def known_from(state: Snapshot | None, origins: Sequence[str], departures_utc: n
     known = Known.unknown(n)
     if state is None or n == 0:
         return known
+    as_of = np.datetime64(state.as_of.replace(tzinfo=None), "m")
+    hours = (departures_utc - as_of).astype("timedelta64[m]").astype(float) / 60.0
+    hours[np.isnat(departures_utc)] = np.nan
+    rows, values = state.table
+    row = np.fromiter((rows.get(origin, -1) for origin in origins), dtype=np.intp, count=n)
+    usable = (hours >= 0) & (hours <= MAX_HORIZON_HOURS) & (row >= 0)
+    known.values["hours_ahead"][usable] = hours[usable]
+    for j, name in enumerate(SNAPSHOT_FEATURES):
+        known.values[name][usable] = values[row[usable], j]
+    return known
     as_of = np.datetime64(state.as_of.replace(tzinfo=None), "m")
     hours = (departures_utc - as_of).astype("timedelta64[m]").astype(float) / 60.0
     hours[np.isnat(departures_utc)] = np.nan

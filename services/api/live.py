@@ -161,11 +161,13 @@ class ConditionsFeed:
             return False
         self.etag = changed.etag  # a broken file is not read again until it changes
         try:
-            self.current = Snapshot.model_validate_json(changed.data)
+            snapshot = Snapshot.model_validate_json(changed.data)
         except ValueError as exc:
             self.problem = f"{layout.latest_conditions()} cannot be read: {str(exc).splitlines()[0]}"
             log.warning("conditions unreadable", extra={"error": self.problem})
             return False
+        _ = snapshot.table  # indexed here, in the poller's thread, not by the next request
+        self.current = snapshot
         self.problem = None
         log.info("conditions reload", extra={"as_of": self.current.as_of.isoformat()})
         return True

