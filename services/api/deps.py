@@ -14,11 +14,6 @@ from services.api.live import LiveModel, Loaded
 from services.api.metrics import ApiMetrics
 
 
-async def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
 async def _live(request: Request) -> LiveModel:
     live: LiveModel = request.app.state.live
     return live
@@ -31,20 +26,13 @@ async def _loaded(request: Request) -> Loaded:
     return loaded
 
 
-async def _batcher(request: Request) -> Batcher:
-    batcher: Batcher = request.app.state.batcher
-    return batcher
-
-
 async def _metrics(request: Request) -> ApiMetrics:
     metrics: ApiMetrics = request.app.state.metrics
     return metrics
 
 
-SettingsDep = Annotated[Settings, Depends(_settings)]
 LiveDep = Annotated[LiveModel, Depends(_live)]
 LiveModelDep = Annotated[Loaded, Depends(_loaded)]
-BatcherDep = Annotated[Batcher, Depends(_batcher)]
 MetricsDep = Annotated[ApiMetrics, Depends(_metrics)]
 
 
