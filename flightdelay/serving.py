@@ -30,7 +30,7 @@ from sklearn.ensemble._hist_gradient_boosting._predictor import _predict_from_ra
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from flightdelay.airports import timezones
 from flightdelay.conditions import Known
@@ -207,20 +207,49 @@ def _one_hot(step: Pipeline) -> Callable[[np.ndarray], Any] | None:
     return transform
 
 
+def _scaled(step: Pipeline) -> Callable[[np.ndarray], np.ndarray] | None:
+    """A fitted (median SimpleImputer with missing indicators → StandardScaler) as its arithmetic:
+    the medians filled in, the indicators appended, then the scaler's subtract-and-divide, the
+    same operations in the same order as their transforms (without ~0.4 ms of checks)."""
+    steps = list(step.named_steps.values())
+    if not (
+        len(steps) == 2
+        and isinstance(steps[0], SimpleImputer)
+        and steps[0].add_indicator
+        and isinstance(steps[1], StandardScaler)
+        and steps[1].with_mean
+        and steps[1].with_std
+        and not np.isnan(steps[0].statistics_).any()  # no column dropped as empty at fit
+    ):
+        return None
+    impute, scale = steps
+    fill, indicated = np.asarray(impute.statistics_, dtype=float), impute.indicator_.features_
+    mean, spread = scale.mean_, scale.scale_
+
+    def transform(X: np.ndarray) -> np.ndarray:
+        missing = np.isnan(X)
+        joined = np.hstack([np.where(missing, fill, X), missing[:, indicated].astype(float)])
+        scaled: np.ndarray = (joined - mean) / spread
+        return scaled
+
+    return transform
+
+
 def _linear(encode: ColumnTransformer, model: LogisticRegression) -> Predictor | None:
-    """The logistic regression's pipeline with its one-hot block looked up (_one_hot) and the rest
-    through the fitted steps' own transforms, joined as ColumnTransformer joins them: the same
-    matrix, then the model's own predict_proba (3.0 → ~1 ms for one flight)."""
+    """The logistic regression's pipeline with its one-hot block looked up (_one_hot) and its numbers
+    by the same arithmetic (_scaled), joined as ColumnTransformer joins them: the same matrix,
+    then the model's own predict_proba (3.0 → ~0.6 ms for one flight)."""
     named = {name: (transformer, columns) for name, transformer, columns in encode.transformers_}
     if not encode.sparse_output_ or list(named) != ["categories", "numbers"]:
         return None
     (categories, category_columns), (numbers, number_columns) = named["categories"], named["numbers"]
     one_hot = _one_hot(categories) if isinstance(categories, Pipeline) else None
-    if one_hot is None:
+    scaled = _scaled(numbers) if isinstance(numbers, Pipeline) else None
+    if one_hot is None or scaled is None:
         return None
 
     def predict(X: np.ndarray) -> np.ndarray:
-        joined = sparse.hstack([one_hot(X[:, category_columns]), numbers.transform(X[:, number_columns])])
+        joined = sparse.hstack([one_hot(X[:, category_columns]), scaled(X[:, number_columns])])
         probability: np.ndarray = model.predict_proba(joined.tocsr())[:, 1]
         return probability
 

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from flightdelay import datasets, schema
-from flightdelay.features import FlightFeatures
+from flightdelay import conditions, datasets, schema
+from flightdelay.features import FEATURES, FlightFeatures
 from flightdelay.serving import (
     BOOSTING_ONE_THREAD_ROWS,
     fast_predictor,
@@ -25,15 +25,28 @@ def flights() -> Any:
     return schema.labelled(datasets.load_flights(end=datasets.TRAINING_END).iloc[::40])
 
 
+@pytest.fixture(scope="module")
+def seen(flights: Any) -> Any:
+    """The flights as training sees them: each from a horizon of the mix, conditions unknown for some."""
+    return conditions.for_flights(
+        flights, datasets.load_weather(), flights, conditions.draw_horizons(len(flights), 0)
+    )
+
+
 @pytest.mark.parametrize("name", list(CANDIDATES))
-def test_fast_predictions_equal_predict_proba(flights: Any, name: str) -> None:
-    """Bit for bit, for one flight, a micro-batch and a batch past the boosting's one-thread limit
-    (the forest as served, on one thread: on several, scikit-learn adds its trees in any order)."""
-    model = for_serving(CANDIDATES[name](0).fit(flights, schema.target(flights)))
-    X = model[0].transform(flights.tail(BOOSTING_ONE_THREAD_ROWS + 100))
+def test_fast_predictions_equal_predict_proba(seen: Any, name: str) -> None:
+    """Every candidate has a serving form, and it gives predict_proba's numbers bit for bit, for one
+    flight, a micro-batch and a batch past the boosting's one-thread limit (the forest as served,
+    on one thread: on several, scikit-learn adds its trees in any order)."""
+    model = for_serving(CANDIDATES[name](0).fit(seen, schema.target(seen)))
+    X = model[0].transform(seen.tail(BOOSTING_ONE_THREAD_ROWS + 100))
     X[:5, 0] = np.nan  # unknown carriers take the imputation (or missing-value) path too
     X[5:8, 1] = -1.0  # a negative category code: scikit-learn's "missing" branch
+    hours_ahead = X[:, FEATURES.index("hours_ahead")]
+    assert np.isnan(hours_ahead).any()  # conditions unknown for some flights,
+    assert not np.isnan(hours_ahead).all()  # known for others
     predict = fast_predictor(model[1:])
+    assert "generic" not in predict.__qualname__  # not the predict_proba fallback
     for rows in (1, 32, len(X)):
         np.testing.assert_array_equal(predict(X[:rows]), model[1:].predict_proba(X[:rows])[:, 1])
 
