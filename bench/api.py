@@ -5,9 +5,10 @@ constant answer); the naive implementation (DataFrame per request + pickled rand
 predict_proba) with the forest's n_jobs as trained (-1) and with n_jobs=1 (scikit-learn's default);
 the project's API serving the same random forest with its answer log on (the default: every answer
 goes to DATA predictions/) and off; and the project's API serving the two other candidates training
-chooses from: logistic regression (the winner on all of Jan–Nov) and gradient boosting. Then p50/p99 of the project's API at about half the ceiling's rate (wrk's
-Lua `delay` paces each connection), the latency of one 10,000-flight batch, and each server's peak
-memory (VmHWM of its process).
+chooses from: logistic regression (the winner on all of Jan–Nov) and gradient boosting. Then
+p50/p99 of the project's API at about half the ceiling's rate (wrk's Lua `delay` paces each
+connection), the latency of one 10,000-flight batch, each server's peak memory (VmHWM of its
+process), and the conditions lookup's cost by the number of airports.
 """
 
 from __future__ import annotations
@@ -128,10 +129,9 @@ PACED_CONNECTIONS = 16
 
 def lookup_microseconds(airports: int, flights: int = 32) -> float:
     """One batch's conditions lookup (conditions.known_from) in a snapshot of that many airports."""
-    names = conditions.FEATURES[1:]
     codes = [f"{chr(65 + i // 676)}{chr(65 + i // 26 % 26)}{chr(65 + i % 26)}" for i in range(airports)]
     state = conditions.Snapshot(
-        as_of=datetime(2013, 12, 2, 12, tzinfo=UTC), airports={c: dict.fromkeys(names, 1.0) for c in codes}
+        as_of=datetime(2013, 12, 2, 12, tzinfo=UTC), airports={c: dict.fromkeys(conditions.SNAPSHOT_FEATURES, 1.0) for c in codes}
     )
     origins = [codes[i % airports] for i in range(flights)]
     departures = np.full(flights, np.datetime64("2013-12-02T14:00", "m"))

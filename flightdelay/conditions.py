@@ -305,8 +305,7 @@ def snapshot(
         airports={
             str(code): {
                 name: (None if np.isnan(known.values[name][i]) else round(float(known.values[name][i]), 3))
-                for name in FEATURES
-                if name != "hours_ahead"
+                for name in SNAPSHOT_FEATURES
             }
             for i, code in enumerate(codes)
         },
@@ -331,18 +330,4 @@ def known_from(state: Snapshot | None, origins: Sequence[str], departures_utc: n
     known.values["hours_ahead"][usable] = hours[usable]
     for j, name in enumerate(SNAPSHOT_FEATURES):
         known.values[name][usable] = values[row[usable], j]
-    return known
-    as_of = np.datetime64(state.as_of.replace(tzinfo=None), "m")
-    hours = (departures_utc - as_of).astype("timedelta64[m]").astype(float) / 60.0
-    hours[np.isnat(departures_utc)] = np.nan
-    usable = (hours >= 0) & (hours <= MAX_HORIZON_HOURS)
-    codes = np.asarray(origins, dtype=object)
-    for airport, values in state.airports.items():
-        rows = usable & (codes == airport)
-        if not rows.any():
-            continue
-        known.values["hours_ahead"][rows] = hours[rows]
-        for name, value in values.items():
-            if name in known.values and value is not None:
-                known.values[name][rows] = value
     return known
