@@ -131,7 +131,8 @@ def lookup_microseconds(airports: int, flights: int = 32) -> float:
     """One batch's conditions lookup (conditions.known_from) in a snapshot of that many airports."""
     codes = [f"{chr(65 + i // 676)}{chr(65 + i // 26 % 26)}{chr(65 + i % 26)}" for i in range(airports)]
     state = conditions.Snapshot(
-        as_of=datetime(2013, 12, 2, 12, tzinfo=UTC), airports={c: dict.fromkeys(conditions.SNAPSHOT_FEATURES, 1.0) for c in codes}
+        as_of=datetime(2013, 12, 2, 12, tzinfo=UTC),
+        airports={c: dict.fromkeys(conditions.SNAPSHOT_FEATURES, 1.0) for c in codes},
     )
     origins = [codes[i % airports] for i in range(flights)]
     departures = np.full(flights, np.datetime64("2013-12-02T14:00", "m"))
