@@ -43,11 +43,11 @@ def naive() -> FastAPI:
         frame = pd.DataFrame(
             [
                 {
-                    "carrier": flight.carrier,
-                    "origin": flight.origin,
-                    "dest": flight.dest,
-                    "sched_dep_local": flight.scheduled_departure,
-                    "sched_arr_local": flight.scheduled_arrival,
+                    "carrier": flight["carrier"],
+                    "origin": flight["origin"],
+                    "dest": flight["dest"],
+                    "sched_dep_local": flight["scheduled_departure"],
+                    "sched_arr_local": flight.get("scheduled_arrival"),
                 }
             ]
         )

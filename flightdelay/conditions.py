@@ -313,7 +313,9 @@ def snapshot(
     )
 
 
-def known_from(state: Snapshot | None, origins: Sequence[str], departures_utc: np.ndarray) -> Known:
+def known_from(
+    state: Snapshot | None, origins: Sequence[str] | np.ndarray, departures_utc: np.ndarray
+) -> Known:
     """The conditions a snapshot gives each flight (departure times naive UTC, datetime64[m]):
     unknown when there is no snapshot, the origin is not in it, or the departure is not between
     the snapshot's time and MAX_HORIZON_HOURS after it."""

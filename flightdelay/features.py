@@ -133,13 +133,19 @@ class FlightFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # 
         self.n_features_in_ = len(INPUT_COLUMNS)
         return self
 
-    def unseen(self, carrier: str, origin: str, dest: str) -> list[str]:
-        """What of this flight the model never learned from (rare values count as unseen), in
-        words: ["carrier ZZ", "origin XYZ", "route XYZ-ABC"]; the model answers from the rest."""
-        values = {"carrier": carrier, "origin": origin, "dest": dest, "route": f"{origin}-{dest}"}
-        return [
-            f"{name} {values[name]}" for name in CATEGORICAL if values[name] not in self.categories_[name]
-        ]
+    def unseen(self, carrier: np.ndarray, origin: np.ndarray, dest: np.ndarray) -> list[tuple[str, ...]]:
+        """For each flight, what of it the model never learned from (rare values count as unseen),
+        in words: ("carrier ZZ", "origin XYZ", "route XYZ-ABC"); the model answers from the rest."""
+        known = [self.categories_[name] for name in CATEGORICAL]
+        carriers, origins, dests, routes = known
+        out: list[tuple[str, ...]] = []
+        for c, o, d in zip(carrier, origin, dest, strict=True):
+            if c in carriers and o in origins and d in dests and f"{o}-{d}" in routes:  # the usual case
+                out.append(())
+                continue
+            named = zip(CATEGORICAL, (c, o, d, f"{o}-{d}"), known, strict=True)
+            out.append(tuple(f"{name} {value}" for name, value, seen in named if value not in seen))
+        return out
 
     def transform(self, X: pd.DataFrame) -> np.ndarray:
         missing = [c for c in INPUT_COLUMNS if c not in X.columns]

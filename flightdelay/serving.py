@@ -1,8 +1,8 @@
 """Serving: flights as a traveller gives them → model inputs, and fast inference on them.
 
-``ScheduledFlight`` is a flight as asked about (wall-clock times at each airport), converted to UTC
-once; ``feature_matrix`` turns a batch of them into the model's inputs through the same
-``FlightFeatures.compute`` that training's DataFrames go through.
+``Flights`` are flights as asked about (wall-clock times at each airport), as columns, converted to
+UTC once and checked as a batch (``asked``); ``feature_matrix`` turns them into the model's inputs
+through the same ``FlightFeatures.compute`` that training's DataFrames go through.
 
 Fast inference: the fitted estimator's own numbers, without per-call overhead.
 
@@ -18,11 +18,12 @@ asserts equality). Anything else falls back to ``predict_proba``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy import sparse
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
@@ -32,61 +33,216 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from flightdelay import schema
 from flightdelay.airports import timezones
 from flightdelay.conditions import Known
 from flightdelay.features import FlightFeatures
-from flightdelay.schema import local_to_utc
+from flightdelay.schema import LOCAL, local_to_utc, localize
 
 Predictor = Callable[[np.ndarray], np.ndarray]
 
 
-@dataclass(frozen=True, slots=True)
-class ScheduledFlight:
-    """One flight as known before departure: local wall-clock times, and the same instants in UTC
-    (naive; None where the airport's zone is unknown or no arrival was given)."""
+@dataclass(frozen=True)
+class Flights:
+    """Flights as asked about, as columns: codes as object arrays of str; times as naive
+    datetime64[m], NaT where unknown: the wall-clock times at each airport, and the same instants in
+    UTC (NaT where the airport's zone is unknown or no arrival was given). No Python object per
+    flight: the event loop builds, buffers and slices a 10,000-flight batch in a few array calls."""
 
-    carrier: str
-    origin: str
-    dest: str
-    departure_local: datetime
-    arrival_local: datetime | None
-    departure_utc: datetime | None
-    arrival_utc: datetime | None
+    carrier: np.ndarray
+    origin: np.ndarray
+    dest: np.ndarray
+    departure_local: np.ndarray
+    arrival_local: np.ndarray
+    departure_utc: np.ndarray
+    arrival_utc: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.carrier)
+
+    def __getitem__(self, rows: slice) -> Flights:
+        return Flights(**{name: getattr(self, name)[rows] for name in _COLUMNS})
+
+    @staticmethod
+    def concat(parts: Sequence[Flights]) -> Flights:
+        if len(parts) == 1:
+            return parts[0]
+        return Flights(**{name: np.concatenate([getattr(part, name) for part in parts]) for name in _COLUMNS})
 
 
-def scheduled_flight(
-    carrier: str, origin: str, dest: str, departure_local: datetime, arrival_local: datetime | None = None
-) -> ScheduledFlight:
-    """The flight with its times converted to UTC, once, in each airport's zone."""
+_COLUMNS = tuple(field.name for field in fields(Flights))
+
+
+def scheduled(
+    carrier: Sequence[str],
+    origin: Sequence[str],
+    dest: Sequence[str],
+    departure_local: np.ndarray,
+    arrival_local: np.ndarray | None = None,
+) -> Flights:
+    """Flights from their codes and local times (datetime64[m]; arrivals NaT or None where not
+    given), their times converted to UTC once, in each airport's zone."""
+    origins, dests = np.asarray(origin, dtype=object), np.asarray(dest, dtype=object)
+    departure_local = np.asarray(departure_local, dtype="datetime64[m]")
+    if arrival_local is None:
+        arrival_local = np.full(len(departure_local), np.datetime64("NaT"), dtype="datetime64[m]")
+    arrival_local = np.asarray(arrival_local, dtype="datetime64[m]")
     zones = timezones()
-    return ScheduledFlight(
-        carrier,
-        origin,
-        dest,
+    return Flights(
+        np.asarray(carrier, dtype=object),
+        origins,
+        dests,
         departure_local,
         arrival_local,
-        local_to_utc(departure_local, zones.get(origin)),
-        local_to_utc(arrival_local, zones.get(dest)) if arrival_local is not None else None,
+        to_utc(departure_local, [zones.get(code) for code in origins]),
+        to_utc(arrival_local, [zones.get(code) for code in dests]),
     )
 
 
-def departures_utc(flights: Sequence[ScheduledFlight]) -> np.ndarray:
-    return minutes([f.departure_utc for f in flights])
+# Below this many times, one zoneinfo conversion each (a few µs) beats pandas' (~0.3 ms a zone).
+ONE_BY_ONE_ROWS = 64
 
 
-def feature_matrix(
-    features: FlightFeatures, flights: Sequence[ScheduledFlight], at_origin: Known | None = None
-) -> np.ndarray:
+def to_utc(local: np.ndarray, zones: Sequence[str | None]) -> np.ndarray:
+    """Naive wall-clock times (datetime64[m]) in each row's IANA zone → naive UTC datetime64[m],
+    NaT where the time is NaT or the zone unknown: ``schema.local_to_utc``'s rules for a few,
+    ``schema.localize``'s for many (the same rules; tests hold both paths equal across DST)."""
+    if len(local) < ONE_BY_ONE_ROWS:
+        return minutes(
+            [
+                None if zone is None or np.isnat(t) else local_to_utc(t.astype(datetime), zone)
+                for t, zone in zip(local, zones, strict=True)
+            ]
+        )
+    utc = localize(pd.Series(local.astype(LOCAL)), pd.Series(zones, dtype=object))
+    converted: np.ndarray = utc.dt.tz_localize(None).to_numpy().astype("datetime64[m]")
+    return converted
+
+
+# What is wrong with a flight as asked: its row, the time it is about ("departure", "arrival"; None:
+# the flight as a whole), and why.
+Problem = tuple[int, str | None, str]
+YEARS = (1990, 2060)
+NAIVE = "give the airport's local time without a UTC offset"
+WRONG_YEAR = f"year must be between {YEARS[0]} and {YEARS[1]}"
+SAME_AIRPORT = "dest must differ from origin"
+WRONG_ARRIVAL = "scheduled_arrival must be after scheduled_departure and within 20 hours"
+# Where a zone is unknown, wall clocks are compared with this slack (time zones span at most 26 h).
+WALL_CLOCK_SLACK = timedelta(hours=14)
+_TIMES = ("departure", "arrival")
+
+
+def asked(
+    carrier: Sequence[str],
+    origin: Sequence[str],
+    dest: Sequence[str],
+    departure_local: Sequence[datetime],
+    arrival_local: Sequence[datetime | None],
+) -> tuple[Flights, list[Problem]]:
+    """Flights as a traveller gives them (local times without UTC offset, whole minutes counted),
+    and every problem of every flight, by row; the flights are meaningful only without problems.
+
+    A few flights are checked one by one (a /predict call: numpy costs ~1 µs an operation, whatever
+    the size); many, as arrays (a batch: Python costs ~1 µs a flight). A test holds both equal."""
+    if len(carrier) < ONE_BY_ONE_ROWS:
+        return _one_by_one(carrier, origin, dest, departure_local, arrival_local)
+    return _together(carrier, origin, dest, departure_local, arrival_local)
+
+
+def _in_order(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: (p[0], p[1] is None, p[1] or "", p[2]))
+
+
+def _one_by_one(
+    carrier: Sequence[str],
+    origin: Sequence[str],
+    dest: Sequence[str],
+    departure_local: Sequence[datetime],
+    arrival_local: Sequence[datetime | None],
+) -> tuple[Flights, list[Problem]]:
+    zones = timezones()
+    problems: list[Problem] = []
+    local: dict[str, list[datetime | None]] = {"departure": [], "arrival": []}
+    utc: dict[str, list[datetime | None]] = {"departure": [], "arrival": []}
+    for i, (o, d, *times) in enumerate(zip(origin, dest, departure_local, arrival_local, strict=True)):
+        for which, t, zone in zip(_TIMES, times, (zones.get(o), zones.get(d)), strict=True):
+            if t is not None and t.tzinfo is not None:
+                problems.append((i, which, NAIVE))
+                t = t.replace(tzinfo=None)
+            if t is not None and not YEARS[0] <= t.year <= YEARS[1]:
+                problems.append((i, which, WRONG_YEAR))
+                t = None  # out of every converter's range; refused anyway
+            t = t.replace(second=0, microsecond=0) if t is not None else None
+            local[which].append(t)
+            utc[which].append(local_to_utc(t, zone) if t is not None else None)
+        if o == d:
+            problems.append((i, None, SAME_AIRPORT))
+        departure, arrival = local["departure"][i], local["arrival"][i]
+        if departure is not None and arrival is not None:
+            start, end = utc["departure"][i], utc["arrival"][i]
+            if start is None or end is None:  # an unknown zone: wall clocks, with the slack
+                start, end = departure, arrival + WALL_CLOCK_SLACK
+            if not timedelta(0) < end - start <= timedelta(minutes=schema.MAX_BLOCK_MINUTES):
+                problems.append((i, None, WRONG_ARRIVAL))
+    # Two array calls in all: numpy's cost is per call, not per flight.
+    codes = np.empty((3, len(carrier)), dtype=object)
+    codes[:] = carrier, origin, dest
+    instants = minutes([*local["departure"], *local["arrival"], *utc["departure"], *utc["arrival"]])
+    flights = Flights(*codes, *instants.reshape(4, len(carrier)))
+    return flights, _in_order(problems)
+
+
+_FIRST = np.datetime64(f"{YEARS[0]}-01-01", "m")
+_AFTER_LAST = np.datetime64(f"{YEARS[1] + 1}-01-01", "m")
+
+
+def _together(
+    carrier: Sequence[str],
+    origin: Sequence[str],
+    dest: Sequence[str],
+    departure_local: Sequence[datetime],
+    arrival_local: Sequence[datetime | None],
+) -> tuple[Flights, list[Problem]]:
+    problems: list[Problem] = []
+    times: dict[str, list[datetime | None]] = {
+        "departure": list(departure_local),
+        "arrival": list(arrival_local),
+    }
+    for which, values in times.items():
+        for i, t in enumerate(values):
+            if t is not None and t.tzinfo is not None:
+                problems.append((i, which, NAIVE))
+                values[i] = t.replace(tzinfo=None)
+    local = {which: minutes(values) for which, values in times.items()}
+    for which, column in local.items():
+        outside = (column < _FIRST) | (column >= _AFTER_LAST)  # NaT compares False: not given
+        problems += [(int(i), which, WRONG_YEAR) for i in np.flatnonzero(outside)]
+        column[outside] = np.datetime64("NaT")  # out of every converter's range; refused anyway
+    flights = scheduled(carrier, origin, dest, local["departure"], local["arrival"])
+    problems += [(int(i), None, SAME_AIRPORT) for i in np.flatnonzero(flights.origin == flights.dest)]
+    zoned = ~np.isnat(flights.departure_utc) & ~np.isnat(flights.arrival_utc)
+    block = np.where(
+        zoned,
+        flights.arrival_utc - flights.departure_utc,
+        flights.arrival_local + np.timedelta64(WALL_CLOCK_SLACK) - flights.departure_local,
+    )
+    given = ~np.isnat(flights.arrival_local) & ~np.isnat(flights.departure_local)
+    outside = (block <= np.timedelta64(0)) | (block > np.timedelta64(schema.MAX_BLOCK_MINUTES, "m"))
+    problems += [(int(i), None, WRONG_ARRIVAL) for i in np.flatnonzero(given & outside)]
+    return flights, _in_order(problems)
+
+
+def feature_matrix(features: FlightFeatures, flights: Flights, at_origin: Known | None = None) -> np.ndarray:
     """The model inputs of a batch of flights, with the conditions known at their origins (None:
     unknown): the same numbers ``features.transform`` gives for their rows."""
     matrix: np.ndarray = features.compute(
-        carrier=np.array([f.carrier for f in flights], dtype=object),
-        origin=np.array([f.origin for f in flights], dtype=object),
-        dest=np.array([f.dest for f in flights], dtype=object),
-        dep_local=minutes([f.departure_local for f in flights]),
-        arr_local=minutes([f.arrival_local for f in flights]),
-        dep_utc=departures_utc(flights),
-        arr_utc=minutes([f.arrival_utc for f in flights]),
+        carrier=flights.carrier,
+        origin=flights.origin,
+        dest=flights.dest,
+        dep_local=flights.departure_local,
+        arr_local=flights.arrival_local,
+        dep_utc=flights.departure_utc,
+        arr_utc=flights.arrival_utc,
         at_origin=at_origin,
     )
     return matrix

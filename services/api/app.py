@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from flightdelay.config import Settings, get_settings
 from flightdelay.errors import NoLiveModel
 from flightdelay.registry import Registry
-from flightdelay.serving import ScheduledFlight
+from flightdelay.serving import Flights
 from flightdelay.storage import open_store
 from services.api.batcher import Answer, Batcher
 from services.api.deps import Serving
@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         else None
     )
 
-    def log_answer(flights: list[ScheduledFlight], answer: Answer) -> None:
+    def log_answer(flights: Flights, answer: Answer) -> None:
         assert answer_log is not None
         answer_log.record(
             flights,

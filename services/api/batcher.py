@@ -17,7 +17,7 @@ import numpy as np
 
 from flightdelay.conditions import Known, Snapshot
 from flightdelay.errors import NoLiveModel
-from flightdelay.serving import ScheduledFlight
+from flightdelay.serving import Flights
 from services.api.live import Loaded
 
 
@@ -31,9 +31,9 @@ class Answer:
     known_at: datetime | None  # the snapshot's time
 
 
-Job = tuple[list[ScheduledFlight], "asyncio.Future[Answer]"]
+Job = tuple[Flights, "asyncio.Future[Answer]"]
 # Told of every model call's flights and answer (the answer log), on the event loop.
-Observer = Callable[[list[ScheduledFlight], Answer], None]
+Observer = Callable[[Flights, Answer], None]
 
 
 class Batcher:
@@ -61,7 +61,7 @@ class Batcher:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    async def predict(self, flights: list[ScheduledFlight]) -> Answer:
+    async def predict(self, flights: Flights) -> Answer:
         """Probabilities for these flights, the conditions used, and the model that produced them."""
         future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
         await self._queue.put((flights, future))
@@ -80,7 +80,7 @@ class Batcher:
             try:
                 if loaded is None:
                     raise NoLiveModel
-                flights = [f for job_flights, _ in jobs for f in job_flights]
+                flights = Flights.concat([job_flights for job_flights, _ in jobs])
                 probabilities, known = await asyncio.to_thread(loaded.predict, flights, state)
             except Exception as exc:
                 for _, future in jobs:

@@ -20,7 +20,7 @@ import numpy as np
 
 from flightdelay import answers
 from flightdelay.conditions import Known
-from flightdelay.serving import ScheduledFlight
+from flightdelay.serving import Flights
 from flightdelay.storage import ObjectStore
 from services.api.metrics import ApiMetrics
 
@@ -63,7 +63,7 @@ class AnswerLog:
 
     def record(
         self,
-        flights: list[ScheduledFlight],
+        flights: Flights,
         probabilities: np.ndarray,
         known: Known,
         *,

@@ -21,7 +21,7 @@ from flightdelay.errors import FlightDelayError, ObjectNotFound
 from flightdelay.features import FlightFeatures, feature_schema
 from flightdelay.records import Manifest
 from flightdelay.registry import Registry
-from flightdelay.serving import ScheduledFlight, departures_utc, fast_predictor, feature_matrix, for_serving
+from flightdelay.serving import Flights, fast_predictor, feature_matrix, for_serving
 from flightdelay.storage import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -40,10 +40,10 @@ class Loaded:
     def version(self) -> str:
         return self.manifest.version
 
-    def predict(self, flights: list[ScheduledFlight], state: Snapshot | None) -> tuple[np.ndarray, Known]:
+    def predict(self, flights: Flights, state: Snapshot | None) -> tuple[np.ndarray, Known]:
         """P(arriving 15+ minutes late) for each flight, through the shared feature code, knowing
         the conditions the snapshot gives it; and those conditions."""
-        known = known_from(state, [f.origin for f in flights], departures_utc(flights))
+        known = known_from(state, flights.origin, flights.departure_utc)
         probabilities: np.ndarray = self.predictor(feature_matrix(self.features, flights, known))
         return probabilities, known
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from datetime import date, datetime
+from typing import Annotated, Any, Literal, NotRequired
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from typing_extensions import TypedDict
 
-from flightdelay import schema
-from flightdelay.serving import ScheduledFlight, scheduled_flight
 from services.api.limits import MAX_BATCH
 
 EXAMPLE: dict[str, Any] = {
@@ -21,70 +20,36 @@ EXAMPLE: dict[str, Any] = {
 }
 
 
-class FlightIn(BaseModel):
-    """What a traveller knows before departure. Times are the airports' local wall-clock times."""
+# The codes in either case, trimmed (pydantic trims before the pattern and upper-cases after it).
+CARRIER, AIRPORT, FLIGHT_NUMBER = r"^[A-Za-z0-9]{2}$", r"^[A-Za-z]{3}$", r"^[0-9]{1,5}[A-Za-z]?$"
 
-    model_config = ConfigDict(
+
+class FlightIn(TypedDict):
+    """What a traveller knows before departure. Times are the airports' local wall-clock times.
+
+    A typed dict validated by pydantic-core alone (3 µs a flight, against 13 for a model with Python
+    validators); the rules across fields (local times, dest ≠ origin, arrival after departure) are
+    checked for the whole request at once by ``serving.asked``."""
+
+    __pydantic_config__ = ConfigDict(  # type: ignore[misc]
         extra="forbid",
+        str_strip_whitespace=True,
+        str_to_upper=True,
         json_schema_extra={"examples": [EXAMPLE]},
     )
 
-    carrier: str = Field(
-        pattern=schema.IATA_CARRIER, description="operating airline, IATA code", examples=["B6"]
-    )
-    flight_number: str | None = Field(None, pattern=schema.FLIGHT_NUMBER, examples=["1816"])
-    origin: str = Field(
-        pattern=schema.IATA_AIRPORT, description="departure airport, IATA code", examples=["JFK"]
-    )
-    dest: str = Field(pattern=schema.IATA_AIRPORT, description="arrival airport, IATA code", examples=["SYR"])
-    scheduled_departure: datetime = Field(description="local time at the origin, no UTC offset")
-    scheduled_arrival: datetime | None = Field(
-        None, description="local time at the destination, no UTC offset"
-    )
-
-    @field_validator("carrier", "origin", "dest", mode="before")
-    @classmethod
-    def _upper(cls, value: object) -> object:
-        return value.strip().upper() if isinstance(value, str) else value
-
-    @field_validator("scheduled_departure", "scheduled_arrival")
-    @classmethod
-    def _local_time(cls, value: datetime | None) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is not None:
-            raise ValueError("give the airport's local time without a UTC offset")
-        if not 1990 <= value.year <= 2060:
-            raise ValueError("year must be between 1990 and 2060")
-        return value.replace(second=0, microsecond=0)
-
-    # A default of None: pydantic otherwise resolves a missing default for every flight validated
-    # (13 µs each, a third of validating a 10,000-flight batch).
-    _flight: ScheduledFlight | None = PrivateAttr(default=None)
-
-    @property
-    def flight(self) -> ScheduledFlight:
-        """The flight as the model reads it (its UTC times converted once, here)."""
-        flight = self._flight
-        assert flight is not None  # set by the model validator below, for every valid flight
-        return flight
-
-    @model_validator(mode="after")
-    def _consistent(self) -> FlightIn:
-        if self.origin == self.dest:
-            raise ValueError("dest must differ from origin")
-        flight = scheduled_flight(
-            self.carrier, self.origin, self.dest, self.scheduled_departure, self.scheduled_arrival
-        )
-        if self.scheduled_arrival is not None:
-            dep, arr = flight.departure_utc, flight.arrival_utc
-            if dep is None or arr is None:  # an unknown airport: compare wall clocks, with a day of slack
-                dep, arr = self.scheduled_departure, self.scheduled_arrival + timedelta(hours=14)
-            block = (arr - dep).total_seconds() / 60
-            if not 0 < block <= schema.MAX_BLOCK_MINUTES:
-                raise ValueError("scheduled_arrival must be after scheduled_departure and within 20 hours")
-        self._flight = flight
-        return self
+    carrier: Annotated[
+        str, Field(pattern=CARRIER, description="operating airline, IATA code", examples=["B6"])
+    ]
+    flight_number: NotRequired[Annotated[str | None, Field(pattern=FLIGHT_NUMBER, examples=["1816"])]]
+    origin: Annotated[
+        str, Field(pattern=AIRPORT, description="departure airport, IATA code", examples=["JFK"])
+    ]
+    dest: Annotated[str, Field(pattern=AIRPORT, description="arrival airport, IATA code", examples=["SYR"])]
+    scheduled_departure: Annotated[datetime, Field(description="local time at the origin, no UTC offset")]
+    scheduled_arrival: NotRequired[
+        Annotated[datetime | None, Field(description="local time at the destination, no UTC offset")]
+    ]
 
 
 class BatchIn(BaseModel):

@@ -4,7 +4,7 @@ that fails never fails a prediction."""
 from __future__ import annotations
 
 import gc
-from datetime import date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from flightdelay import answers, datasets, schema
 from flightdelay.conditions import Known
 from flightdelay.config import get_settings
 from flightdelay.registry import Registry
-from flightdelay.serving import scheduled_flight
+from flightdelay.serving import scheduled
 from flightdelay.storage import LocalStore
 from services.api.app import create_app
 from services.api.journal import AnswerLog
@@ -102,10 +102,12 @@ def test_waiting_answers_leave_the_collector_nothing_to_walk_per_flight(tmp_path
     log = AnswerLog(LocalStore(tmp_path), ApiMetrics(), max_rows=100_000, flush_seconds=10)
     gc.collect()
     before = len(gc.get_objects())
-    asked = [
-        scheduled_flight("B6", "JFK", "SYR", datetime(2013, 12, 2, 6) + timedelta(minutes=i))
-        for i in range(10_000)
-    ]
+    asked = scheduled(
+        ["B6"] * 10_000,
+        ["JFK"] * 10_000,
+        ["SYR"] * 10_000,
+        np.datetime64("2013-12-02T06:00") + np.arange(10_000).astype("timedelta64[m]"),
+    )
     for start in range(0, len(asked), 100):  # 100 model calls of 100 flights
         calls = asked[start : start + 100]
         log.record(

@@ -3,6 +3,7 @@ path gives exactly the probabilities of predict_proba."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -10,12 +11,17 @@ import pytest
 
 from flightdelay import conditions, datasets, schema
 from flightdelay.features import FEATURES, FlightFeatures
+from flightdelay.schema import local_to_utc
 from flightdelay.serving import (
     BOOSTING_ONE_THREAD_ROWS,
+    ONE_BY_ONE_ROWS,
+    WRONG_ARRIVAL,
+    Flights,
+    asked,
     fast_predictor,
     feature_matrix,
     for_serving,
-    scheduled_flight,
+    to_utc,
 )
 from training.models import CANDIDATES
 
@@ -51,29 +57,118 @@ def test_fast_predictions_equal_predict_proba(seen: Any, name: str) -> None:
         np.testing.assert_array_equal(predict(X[:rows]), model[1:].predict_proba(X[:rows])[:, 1])
 
 
+def _asked(rows: Any) -> Flights:
+    flights, problems = asked(
+        list(rows["carrier"]),
+        list(rows["origin"]),
+        list(rows["dest"]),
+        [t.to_pydatetime() for t in rows["sched_dep_local"]],
+        [t.to_pydatetime() for t in rows["sched_arr_local"]],
+    )
+    assert problems == []
+    return flights
+
+
 def test_flights_as_asked_get_the_features_of_their_stored_rows(flights: Any) -> None:
     """The API's path (wall-clock times → UTC once → arrays) and training's path (the normalized
-    table) give the same numbers, on real flights, across a DST change (March 10, November 3)."""
+    table) give the same numbers, on real flights, across a DST change (March 10, November 3): for
+    a batch converted by zone, and for flights few enough to be converted one by one."""
     features = FlightFeatures().fit(flights)
     rows = flights[flights["flight_date"].dt.month.isin([3, 11])].head(2000)
-    asked = [
-        scheduled_flight(
-            r.carrier, r.origin, r.dest, r.sched_dep_local.to_pydatetime(), r.sched_arr_local.to_pydatetime()
+    assert len(rows) >= ONE_BY_ONE_ROWS
+    np.testing.assert_array_equal(feature_matrix(features, _asked(rows)), features.transform(rows))
+    few = [_asked(rows.iloc[i : i + 3]) for i in range(0, len(rows), 3)]
+    np.testing.assert_array_equal(feature_matrix(features, Flights.concat(few)), features.transform(rows))
+
+
+@pytest.mark.parametrize("rows", [1, ONE_BY_ONE_ROWS + 1])
+def test_both_conversions_to_utc_agree_minute_by_minute_across_dst(rows: int) -> None:
+    """Every minute of both 2013 DST changes, in zones east and west and one without DST: the
+    conversion one by one (a few flights) and by zone (a batch) give the same instants, and the
+    one-by-one rules of schema.local_to_utc."""
+    zones = ["America/New_York", "America/Los_Angeles", "Europe/London", "America/Phoenix"]
+
+    def hours(start: str, count: int) -> np.ndarray:
+        return np.datetime64(start, "m") + np.arange(count * 60).astype("timedelta64[m]")
+
+    local = np.concatenate(
+        [hours("2013-03-10T00:00", 5), hours("2013-11-03T00:00", 5), hours("2013-03-31", 3)]
+    )
+    for zone in zones:
+        expected = [local_to_utc(t.astype(datetime), zone) for t in local]
+        converted = np.concatenate(
+            [
+                to_utc(local[i : i + rows], [zone] * len(local[i : i + rows]))
+                for i in range(0, len(local), rows)
+            ]
         )
-        for r in rows.itertuples()
-    ]
-    np.testing.assert_array_equal(feature_matrix(features, asked), features.transform(rows))
+        assert converted.astype(datetime).tolist() == expected
+    unknown = to_utc(local[:rows], [None] * rows)
+    assert np.isnat(unknown).all()
 
 
 def test_a_flight_with_an_unknown_airport_or_no_arrival_still_gets_features(flights: Any) -> None:
     features = FlightFeatures().fit(flights)
-    row = flights.iloc[0]
-    asked = [
-        scheduled_flight("B6", "JFK", "XXX", row.sched_dep_local.to_pydatetime()),
-        scheduled_flight("ZZ", "QQQ", "BOS", row.sched_dep_local.to_pydatetime(), None),
-    ]
-    assert asked[0].departure_utc is not None
-    assert asked[1].departure_utc is None  # no zone for QQQ: unknown, not an error
-    matrix = feature_matrix(features, asked)
+    departure = flights.iloc[0].sched_dep_local.to_pydatetime()
+    asked_flights, problems = asked(["B6", "ZZ"], ["JFK", "QQQ"], ["XXX", "BOS"], [departure] * 2, [None] * 2)
+    assert problems == []
+    assert not np.isnat(asked_flights.departure_utc[0])
+    assert np.isnat(asked_flights.departure_utc[1])  # no zone for QQQ: unknown, not an error
+    matrix = feature_matrix(features, asked_flights)
     assert matrix.shape == (2, features.transform(flights.head(1)).shape[1])
     assert np.isnan(matrix[1, 0])  # an unknown carrier is a missing value
+
+
+GOOD = datetime(2013, 12, 2, 8)
+NAIVE = "give the airport's local time without a UTC offset"
+WRONG_YEAR = "year must be between 1990 and 2060"
+# Flights as asked, each breaking the rules its own way (or none), and what must be said of each.
+TRICKY = [
+    (("B6", "JFK", "BOS", GOOD, GOOD + timedelta(hours=1)), []),
+    (("B6", "JFK", "JFK", GOOD, None), [(None, "dest must differ from origin")]),
+    (
+        ("B6", "JFK", "BOS", GOOD.replace(tzinfo=UTC), datetime(2013, 12, 2, 9, tzinfo=UTC)),
+        [("arrival", NAIVE), ("departure", NAIVE)],
+    ),
+    (
+        ("B6", "JFK", "BOS", datetime(1989, 12, 31, 23, 59), None),
+        [("departure", "year must be between 1990 and 2060")],
+    ),
+    (
+        ("B6", "JFK", "JFK", GOOD, datetime(9999, 1, 1)),
+        [("arrival", WRONG_YEAR), (None, "dest must differ from origin")],
+    ),
+    (("B6", "JFK", "BOS", GOOD, GOOD - timedelta(minutes=5)), [(None, WRONG_ARRIVAL)]),
+    (("B6", "JFK", "BOS", GOOD, GOOD), [(None, WRONG_ARRIVAL)]),
+    (("B6", "JFK", "BOS", GOOD, GOOD + timedelta(hours=20)), []),
+    (("B6", "JFK", "BOS", GOOD, GOOD + timedelta(hours=20, minutes=1)), [(None, WRONG_ARRIVAL)]),
+    (("B6", "QQQ", "ZZZ", GOOD, GOOD + timedelta(hours=6)), []),  # unknown zones: wall clocks + 14 h
+    (("B6", "QQQ", "ZZZ", GOOD, GOOD + timedelta(hours=21)), [(None, WRONG_ARRIVAL)]),
+    (("B6", "JFK", "LAX", datetime(2013, 3, 10, 2, 30), None), []),  # in the DST gap: shifted, not refused
+    (("B6", "JFK", "LAX", datetime(2013, 12, 2, 8, 0, 59), None), []),
+]
+
+
+@pytest.mark.parametrize("pad", [0, ONE_BY_ONE_ROWS], ids=["one by one", "together"])
+def test_every_problem_of_every_flight_is_named_with_its_row(pad: int) -> None:
+    """The rules across fields, for a few flights (one by one) and for a batch (as arrays): each
+    broken rule gives its row, the time it is about (None: the flight as a whole) and why; good rows
+    give none; both ways give the same flights and the same problems."""
+    rows = [row for row, _ in TRICKY] + [TRICKY[0][0]] * pad
+    flights, problems = asked(*(list(column) for column in zip(*rows, strict=True)))
+    assert len(flights) == len(rows)
+    assert problems == [(i, *problem) for i, (_, said) in enumerate(TRICKY) for problem in said]
+    # Seconds are not part of a schedule: whole minutes, as the stored rows have them.
+    assert flights.departure_local[len(TRICKY) - 1] == np.datetime64("2013-12-02T08:00")
+    alone, _ = asked(*(list(column) for column in zip(*rows[: len(TRICKY)], strict=True)))
+    good = [i for i, (_, said) in enumerate(TRICKY) if not said]
+    for name in (
+        "carrier",
+        "origin",
+        "dest",
+        "departure_local",
+        "arrival_local",
+        "departure_utc",
+        "arrival_utc",
+    ):
+        np.testing.assert_array_equal(getattr(flights, name)[good], getattr(alone, name)[good])

@@ -2,17 +2,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
+import numpy as np
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from pydantic import Discriminator, Tag
 from pydantic_core import to_json
 
 from flightdelay import explain
 from flightdelay.conditions import Known
 from flightdelay.config import Settings
-from flightdelay.serving import ScheduledFlight, feature_matrix
+from flightdelay.serving import Flights, asked, feature_matrix
 from services.api.batcher import Answer
 from services.api.deps import serving
 from services.api.metrics import ApiMetrics
@@ -48,23 +51,26 @@ _NOTHING_KNOWN: dict[str, Any] = {
 }
 
 
-def _conditions(known: Known, i: int, known_at: datetime | None) -> dict[str, Any]:
-    hours = known.values["hours_ahead"][i]
-    if hours != hours:  # NaN: nothing was known for this flight
-        return _NOTHING_KNOWN
-    age = known.values["weather_age_hours"][i]
-    return {
-        "known_at": known_at,
-        "hours_ahead": round(float(hours), 2),
-        "weather_age_minutes": None if age != age else round(float(age) * 60, 1),
-        "departures": bool(known.values["recent_departures"][i] == known.values["recent_departures"][i]),
-    }
+def _conditions(known: Known, known_at: datetime | None) -> list[dict[str, Any]]:
+    """Each flight's ConditionsUsed, in its documented shape."""
+    hours, age = known.values["hours_ahead"], known.values["weather_age_hours"]
+    departures = known.values["recent_departures"]
+    out = [_NOTHING_KNOWN] * len(hours)  # NaN hours: nothing was known for the flight
+    for i, h in enumerate(hours.tolist()):
+        if h == h:
+            out[i] = {
+                "known_at": known_at,
+                "hours_ahead": round(h, 2),
+                "weather_age_minutes": None if np.isnan(age[i]) else round(float(age[i]) * 60, 1),
+                "departures": not np.isnan(departures[i]),
+            }
+    return out
 
 
 Explained = list[tuple[list[dict[str, Any]], str | None]]
 
 
-def _explained(answer: Answer, flights: list[ScheduledFlight]) -> Explained | None:
+def _explained(answer: Answer, flights: Flights) -> Explained | None:
     """Each flight's top factors (Factor's shape) and advice, from the model that answered (None if
     it cannot say)."""
     loaded = answer.loaded
@@ -80,30 +86,61 @@ def _explained(answer: Answer, flights: list[ScheduledFlight]) -> Explained | No
 
 def _predictions(
     answer: Answer,
-    flights: list[ScheduledFlight],
+    flights: Flights,
     settings: Settings,
     metrics: ApiMetrics,
     explained: Explained | None = None,
 ) -> list[dict[str, Any]]:
     loaded, probabilities = answer.loaded, answer.probabilities
-    threshold, version, known_at = loaded.manifest.threshold, loaded.version, answer.known_at
+    threshold, version, high = loaded.manifest.threshold, loaded.version, settings.risk_high
+    conditions = _conditions(answer.known, answer.known_at)
+    unseen = loaded.features.unseen(flights.carrier, flights.origin, flights.dest)
     out = [
         {
             "probability": round(p, 4),
             "delayed": p >= threshold,
-            "risk": _risk(p, threshold, settings.risk_high),
+            "risk": _risk(p, threshold, high),
             "model_version": version,
-            "conditions": _conditions(answer.known, i, known_at),
-            "unseen": loaded.features.unseen(flight.carrier, flight.origin, flight.dest),
+            "conditions": conditions[i],
+            "unseen": unseen[i],
             "factors": explained[i][0] if explained else None,
             "advice": explained[i][1] if explained else None,
         }
-        for i, (p, flight) in enumerate(zip(probabilities.tolist(), flights, strict=True))
+        for i, p in enumerate(probabilities.tolist())
     ]
     late = int((probabilities >= threshold).sum())
     metrics.predicted_delayed.inc(late)
     metrics.predicted_on_time.inc(len(out) - late)
     return out
+
+
+# The fields the rules across fields speak of (serving.asked's "departure" and "arrival").
+_FIELDS = {"departure": "scheduled_departure", "arrival": "scheduled_arrival"}
+
+
+def _checked(rows: list[FlightIn], where: Callable[[int], tuple[str | int, ...]]) -> Flights:
+    """The flights of a request, checked together: a 422 names every flight (``where`` it is in
+    the body) and field that breaks a rule across fields, as pydantic would."""
+    flights, problems = asked(
+        [row["carrier"] for row in rows],
+        [row["origin"] for row in rows],
+        [row["dest"] for row in rows],
+        [row["scheduled_departure"] for row in rows],
+        [row.get("scheduled_arrival") for row in rows],
+    )
+    if problems:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "value_error",
+                    "loc": (*where(i), _FIELDS[field]) if field else where(i),
+                    "msg": f"Value error, {message}",
+                    "input": rows[i].get(_FIELDS[field]) if field else rows[i],
+                }
+                for i, field, message in problems
+            ]
+        )
+    return flights
 
 
 def _shape(value: Any) -> str:
@@ -145,11 +182,13 @@ async def predict(
 ) -> Response:
     """Probability that one flight (or each of a batch) arrives 15 or more minutes late."""
     state = serving(request)
-    flights = body.flights if isinstance(body, BatchIn) else [body]  # the batch limit: BatchIn's validator
-    scheduled = [f.flight for f in flights]
-    answer = await state.batcher.predict(scheduled)
-    explained = await asyncio.to_thread(_explained, answer, scheduled) if explain_answer else None
-    predictions = _predictions(answer, scheduled, state.settings, state.metrics, explained)
+    if isinstance(body, BatchIn):  # the batch limit: BatchIn's validator
+        flights = _checked(body.flights, lambda i: ("body", "batch", "flights", i))
+    else:
+        flights = _checked([body], lambda i: ("body", "flight"))
+    answer = await state.batcher.predict(flights)
+    explained = await asyncio.to_thread(_explained, answer, flights) if explain_answer else None
+    predictions = _predictions(answer, flights, state.settings, state.metrics, explained)
     out = (
         {"model_version": answer.loaded.version, "predictions": predictions}
         if isinstance(body, BatchIn)
