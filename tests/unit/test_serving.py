@@ -123,7 +123,7 @@ GOOD = datetime(2013, 12, 2, 8)
 NAIVE = "give the airport's local time without a UTC offset"
 WRONG_YEAR = "year must be between 1990 and 2060"
 # Flights as asked, each breaking the rules its own way (or none), and what must be said of each.
-TRICKY = [
+TRICKY: list[tuple[tuple[Any, ...], list[tuple[str | None, str]]]] = [
     (("B6", "JFK", "BOS", GOOD, GOOD + timedelta(hours=1)), []),
     (("B6", "JFK", "JFK", GOOD, None), [(None, "dest must differ from origin")]),
     (
