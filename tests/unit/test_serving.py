@@ -14,6 +14,7 @@ from flightdelay.features import FEATURES, FlightFeatures
 from flightdelay.schema import local_to_utc
 from flightdelay.serving import (
     BOOSTING_ONE_THREAD_ROWS,
+    FOREST_SPLIT_ROWS,
     ONE_BY_ONE_ROWS,
     WRONG_ARRIVAL,
     Flights,
@@ -42,10 +43,11 @@ def seen(flights: Any) -> Any:
 @pytest.mark.parametrize("name", list(CANDIDATES))
 def test_fast_predictions_equal_predict_proba(seen: Any, name: str) -> None:
     """Every candidate has a serving form, and it gives predict_proba's numbers bit for bit, for one
-    flight, a micro-batch and a batch past the boosting's one-thread limit (the forest as served,
-    on one thread: on several, scikit-learn adds its trees in any order)."""
+    flight, a micro-batch and a batch past the boosting's one-thread limit and the forest's split
+    across cores (the forest compared as served, on one thread: on several, scikit-learn adds its
+    trees in any order)."""
     model = for_serving(CANDIDATES[name](0).fit(seen, schema.target(seen)))
-    X = model[0].transform(seen.tail(BOOSTING_ONE_THREAD_ROWS + 100))
+    X = model[0].transform(seen.tail(max(BOOSTING_ONE_THREAD_ROWS, FOREST_SPLIT_ROWS) + 100))
     X[:5, 0] = np.nan  # unknown carriers take the imputation (or missing-value) path too
     X[5:8, 1] = -1.0  # a negative category code: scikit-learn's "missing" branch
     hours_ahead = X[:, FEATURES.index("hours_ahead")]
