@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import validation_error_definition, validation_error_response_definition
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -151,6 +152,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return HTMLResponse(page)
 
     app.include_router(predict.router)
+
+    def openapi() -> dict[str, Any]:
+        """FastAPI's schema, with the models /predict validates its body with (it reads it itself)."""
+        schema = app.openapi_schema
+        if schema is None:
+            schema = FastAPI.openapi(app)  # kept in app.openapi_schema, extended here once
+            schema["components"]["schemas"].update(
+                {
+                    **predict.OPENAPI_COMPONENTS,
+                    "ValidationError": validation_error_definition,
+                    "HTTPValidationError": validation_error_response_definition,
+                }
+            )
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the schema
     app.include_router(model.router)
     app.include_router(ops.router)
     app.include_router(status.router)

@@ -24,12 +24,11 @@ EXAMPLE: dict[str, Any] = {
 CARRIER, AIRPORT, FLIGHT_NUMBER = r"^[A-Za-z0-9]{2}$", r"^[A-Za-z]{3}$", r"^[0-9]{1,5}[A-Za-z]?$"
 
 
+# A typed dict that pydantic-core validates alone (1.6 µs a flight, against 9 for a model with Python
+# validators); the rules across fields (local times, dest != origin, arrival after departure) are
+# checked for the whole request at once by serving.asked.
 class FlightIn(TypedDict):
-    """What a traveller knows before departure. Times are the airports' local wall-clock times.
-
-    A typed dict validated by pydantic-core alone (3 µs a flight, against 13 for a model with Python
-    validators); the rules across fields (local times, dest ≠ origin, arrival after departure) are
-    checked for the whole request at once by ``serving.asked``."""
+    """What a traveller knows before departure. Times are the airports' local wall-clock times."""
 
     __pydantic_config__ = ConfigDict(  # type: ignore[misc]
         extra="forbid",

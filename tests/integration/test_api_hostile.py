@@ -107,3 +107,48 @@ def test_the_documented_answer_is_a_valid_consistent_answer(server: RunningServe
     assert [abs(f.effect) for f in answer.factors] == sorted(
         (abs(f.effect) for f in answer.factors), reverse=True
     )
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "query", "loc", "reason"),
+    [
+        (b"", {"content-type": "application/json"}, "", ["body"], "Field required"),
+        (json.dumps(FLIGHT).encode(), {"content-type": "text/plain"}, "", ["body"], "as JSON"),
+        (json.dumps(FLIGHT).encode(), {}, "", ["body"], "as JSON"),
+        (
+            json.dumps(FLIGHT).encode(),
+            {"content-type": "application/json"},
+            "?explain=maybe",
+            ["query", "explain"],
+            "valid boolean",
+        ),
+    ],
+    ids=["empty", "text", "no content type", "explain not a boolean"],
+)
+def test_what_predict_reads_itself_is_refused_with_a_422_naming_it(
+    server: RunningServer, body: bytes, headers: dict[str, str], query: str, loc: list[str], reason: str
+) -> None:
+    """/predict reads its body and ?explain without FastAPI's machinery: what it refuses still gets a
+    422 naming where and why, and the service keeps serving."""
+    response = httpx.post(f"{server.url}/predict{query}", content=body, headers=headers, timeout=30)
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["detail"]
+    assert error["loc"] == loc
+    assert reason in error["msg"]
+    assert httpx.post(f"{server.url}/predict?explain=1", json=FLIGHT, timeout=30).json()["factors"]
+
+
+def test_the_body_and_explain_stay_documented(server: RunningServer) -> None:
+    spec = httpx.get(f"{server.url}/openapi.json").json()
+    operation = spec["paths"]["/predict"]["post"]
+    body = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert {ref["$ref"] for ref in body["oneOf"]} == {
+        "#/components/schemas/FlightIn",
+        "#/components/schemas/BatchIn",
+    }
+    assert spec["components"]["schemas"]["BatchIn"]["properties"]["flights"]["items"] == {
+        "$ref": "#/components/schemas/FlightIn"
+    }
+    assert [p["name"] for p in operation["parameters"]] == ["explain"]
+    assert "422" in operation["responses"]
+    assert "HTTPValidationError" in spec["components"]["schemas"]
