@@ -292,11 +292,14 @@ def _cores() -> ThreadPoolExecutor:
 def _forest(forest: RandomForestClassifier) -> Predictor:
     trees = [estimator.tree_ for estimator in forest.estimators_]
     positive = int(np.flatnonzero(forest.classes_ == 1)[0])
+    # Each leaf's share of the positive class (Tree.predict's own values, which predict_proba
+    # averages), read by leaf id: Tree.predict costs ~1 µs a tree more (60 trees: 234 -> 186 µs).
+    leaves = [np.ascontiguousarray(tree.value[:, 0, positive]) for tree in trees]
 
     def predict_rows(Z: np.ndarray) -> np.ndarray:
         total = np.zeros(len(Z))
-        for tree in trees:  # leaf values hold class fractions, as predict_proba averages them
-            total += tree.predict(Z)[:, positive]
+        for tree, fractions in zip(trees, leaves, strict=True):
+            total += fractions[tree.apply(Z)]
         probability: np.ndarray = total / len(trees)
         return probability
 
