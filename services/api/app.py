@@ -152,6 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return HTMLResponse(page)
 
     app.include_router(predict.router)
+    app.router.routes.insert(0, predict.SERVED)
 
     def openapi() -> dict[str, Any]:
         """FastAPI's schema, with the models /predict validates its body with (it reads it itself)."""
