@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 
-from flightdelay import answers
+from flightdelay import answers, conditions
 from flightdelay.conditions import Known
 from flightdelay.serving import Flights
 from flightdelay.storage import ObjectStore
@@ -38,10 +39,10 @@ def _naive(moment: datetime | None) -> np.datetime64:
 class _Entry:
     flights: dict[str, np.ndarray]  # answers.asked: arrays only, nothing for the collector to walk
     probabilities: np.ndarray
-    known: Known
+    known: np.ndarray  # the conditions' values, a column per conditions.FEATURES: one array to join
     model_version: str
     threshold: float
-    asked: datetime
+    asked_us: int  # microseconds since the epoch, UTC: the flush converts them all in one call
     conditions_as_of: datetime | None
 
 
@@ -79,10 +80,10 @@ class AnswerLog:
             _Entry(
                 answers.asked(flights),
                 probabilities,
-                known,
+                np.column_stack([known.values[name] for name in conditions.FEATURES]),
                 model_version,
                 threshold,
-                datetime.now(UTC),
+                time.time_ns() // 1000,
                 conditions_as_of,
             )
         )
@@ -121,19 +122,17 @@ class AnswerLog:
         def each(values: list[Any], dtype: str | None = None) -> np.ndarray:
             return np.repeat(np.array(values, dtype=dtype), counts)
 
+        # Few snapshots among many model calls: each converted once (per call: 34 ms of 10,000 calls).
+        as_of = {moment: _naive(moment) for moment in {e.conditions_as_of for e in entries}}
+
         frame = answers.table(
             {name: np.concatenate([e.flights[name] for e in entries]) for name in entries[0].flights},
             np.concatenate([e.probabilities for e in entries]),
-            Known(
-                {
-                    name: np.concatenate([e.known.values[name] for e in entries])
-                    for name in entries[0].known.values
-                }
-            ),
+            Known(dict(zip(conditions.FEATURES, np.concatenate([e.known for e in entries]).T, strict=True))),
             model_version=each([e.model_version for e in entries], "object"),
             threshold=each([e.threshold for e in entries], "float64"),
-            asked=each([_naive(e.asked) for e in entries], "datetime64[us]"),
-            conditions_as_of=each([_naive(e.conditions_as_of) for e in entries], "datetime64[us]"),
+            asked=each([e.asked_us for e in entries], "int64").view("datetime64[us]"),
+            conditions_as_of=each([as_of[e.conditions_as_of] for e in entries], "datetime64[us]"),
         )
         answers.write(self._store, frame)
 
