@@ -157,17 +157,22 @@ def batch_latencies_ms(url: str, flights: int = 10_000, times: int = 5) -> list[
 
 def paced(url: str, single: Path, rate: float, script: Path) -> dict[str, float]:
     """Latency at about ``rate`` requests/s. wrk's Lua ``delay`` waits before each connection's
-    next request, so the rate also depends on the latency: a short run measures it, and the pause
-    is set so that pause + latency gives the rate (no pause if the server cannot reach it)."""
+    next request, so the rate also depends on the latency, which depends on the rate: short runs
+    correct the pause by what each one missed (pause + latency = each connection's share of the
+    rate; no pause if the server cannot reach it), then the measured run."""
 
     def run(pause_ms: float, duration: str) -> dict[str, float]:
         script.write_text(single.read_text() + f"function delay() return {pause_ms:.2f} end\n")
         return wrk(url, script, connections=PACED_CONNECTIONS, duration=duration)
 
     cycle_ms = PACED_CONNECTIONS * 1000 / rate  # each connection's time per request at that rate
-    probe = run(cycle_ms, "3s")
-    latency_ms = PACED_CONNECTIONS * 1000 / probe["rps"] - cycle_ms  # what the server added
-    return run(max(0.0, cycle_ms - latency_ms), DURATION)
+    pause_ms = cycle_ms
+    for _ in range(4):
+        probe = run(pause_ms, "3s")
+        if abs(probe["rps"] - rate) < 0.02 * rate:
+            break
+        pause_ms = max(0.0, pause_ms - (PACED_CONNECTIONS * 1000 / probe["rps"] - cycle_ms))
+    return run(pause_ms, DURATION)
 
 
 def main() -> None:
