@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -135,6 +135,16 @@ WALL_CLOCK_SLACK = timedelta(hours=14)
 _TIMES = ("departure", "arrival")
 
 
+class Given(NamedTuple):
+    """Flights as a traveller gives them, as columns."""
+
+    carrier: Sequence[str]
+    origin: Sequence[str]
+    dest: Sequence[str]
+    departure_local: Sequence[datetime]
+    arrival_local: Sequence[datetime | None]
+
+
 def asked(
     carrier: Sequence[str],
     origin: Sequence[str],
@@ -147,22 +157,16 @@ def asked(
 
     A few flights are checked one by one (a /predict call: numpy costs ~1 µs an operation, whatever
     the size); many, as arrays (a batch: Python costs ~1 µs a flight). A test holds both equal."""
-    if len(carrier) < ONE_BY_ONE_ROWS:
-        return _one_by_one(carrier, origin, dest, departure_local, arrival_local)
-    return _together(carrier, origin, dest, departure_local, arrival_local)
+    given = Given(carrier, origin, dest, departure_local, arrival_local)
+    return _one_by_one(given) if len(carrier) < ONE_BY_ONE_ROWS else _together(given)
 
 
 def _in_order(problems: list[Problem]) -> list[Problem]:
     return sorted(problems, key=lambda p: (p[0], p[1] is None, p[1] or "", p[2]))
 
 
-def _one_by_one(
-    carrier: Sequence[str],
-    origin: Sequence[str],
-    dest: Sequence[str],
-    departure_local: Sequence[datetime],
-    arrival_local: Sequence[datetime | None],
-) -> tuple[Flights, list[Problem]]:
+def _one_by_one(given: Given) -> tuple[Flights, list[Problem]]:
+    carrier, origin, dest, departure_local, arrival_local = given
     zones = timezones()
     problems: list[Problem] = []
     local: dict[str, list[datetime | None]] = {"departure": [], "arrival": []}
@@ -195,13 +199,8 @@ def _one_by_one(
     return flights, _in_order(problems)
 
 
-def _together(
-    carrier: Sequence[str],
-    origin: Sequence[str],
-    dest: Sequence[str],
-    departure_local: Sequence[datetime],
-    arrival_local: Sequence[datetime | None],
-) -> tuple[Flights, list[Problem]]:
+def _together(given: Given) -> tuple[Flights, list[Problem]]:
+    carrier, origin, dest, departure_local, arrival_local = given
     problems: list[Problem] = []
     times: dict[str, list[datetime | None]] = {
         "departure": list(departure_local),
