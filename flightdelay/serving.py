@@ -9,10 +9,10 @@ Fast inference: the fitted estimator's own numbers, without per-call overhead.
 scikit-learn spends milliseconds per ``predict_proba`` call on checks and thread pools, whatever the
 batch size: a 60-tree random forest takes ~9 ms for one row here, of which ~1 ms is arithmetic.
 For the estimators the project trains, this module calls the fitted parts directly: the forest's
-``Tree.predict``, the boosted trees' ``_predict_from_raw_data`` (the Cython routines scikit-learn
-uses inside ``predict_proba``), and for the logistic regression its one-hot block as a lookup read
-from the fitted encoder, the rest through the fitted steps; probabilities are identical (a test
-asserts equality). Anything else falls back to ``predict_proba``.
+``Tree.apply`` and leaf values, the boosted trees' ``_predict_from_raw_data`` (the Cython routines
+scikit-learn uses inside ``predict_proba``), and for the logistic regression its one-hot block as a
+lookup read from the fitted encoder, the rest through the fitted steps; probabilities are identical
+(a test asserts equality). Anything else falls back to ``predict_proba``.
 """
 
 from __future__ import annotations
@@ -102,24 +102,18 @@ def scheduled(
     )
 
 
-# Below this many times, one zoneinfo conversion each (a few µs) beats pandas' (~0.3 ms a zone).
-ONE_BY_ONE_ROWS = 64
-
-
 def to_utc(local: np.ndarray, zones: Sequence[str | None]) -> np.ndarray:
     """Naive wall-clock times (datetime64[m]) in each row's IANA zone → naive UTC datetime64[m],
-    NaT where the time is NaT or the zone unknown: ``schema.local_to_utc``'s rules for a few,
-    ``schema.localize``'s for many (the same rules; tests hold both paths equal across DST)."""
-    if len(local) < ONE_BY_ONE_ROWS:
-        return minutes(
-            [
-                None if zone is None or np.isnat(t) else local_to_utc(t.astype(datetime), zone)
-                for t, zone in zip(local, zones, strict=True)
-            ]
-        )
+    NaT where the time is NaT or the zone unknown, by ``schema.localize`` (a test holds it equal to
+    ``schema.local_to_utc``, which a few flights use, minute by minute across DST)."""
     utc = localize(pd.Series(local.astype(LOCAL)), pd.Series(zones, dtype=object))
     converted: np.ndarray = utc.dt.tz_localize(None).to_numpy().astype("datetime64[m]")
     return converted
+
+
+# Below this many flights, checking them one by one (zoneinfo: a few µs a time) beats arrays (numpy
+# costs ~1 µs an operation whatever the size, pandas' conversion ~0.3 ms a zone).
+ONE_BY_ONE_ROWS = 64
 
 
 # What is wrong with a flight as asked: its row, the time it is about ("departure", "arrival"; None:
@@ -229,9 +223,9 @@ def _together(given: Given) -> tuple[Flights, list[Problem]]:
         flights.arrival_utc - flights.departure_utc,
         flights.arrival_local + np.timedelta64(WALL_CLOCK_SLACK) - flights.departure_local,
     )
-    given = ~np.isnat(flights.arrival_local) & ~np.isnat(flights.departure_local)
+    both = ~np.isnat(flights.arrival_local) & ~np.isnat(flights.departure_local)
     outside = (block <= np.timedelta64(0)) | (block > np.timedelta64(schema.MAX_BLOCK_MINUTES, "m"))
-    problems += [(int(i), None, WRONG_ARRIVAL) for i in np.flatnonzero(given & outside)]
+    problems += [(int(i), None, WRONG_ARRIVAL) for i in np.flatnonzero(both & outside)]
     return flights, _in_order(problems)
 
 
