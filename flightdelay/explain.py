@@ -6,7 +6,8 @@ The split is read from the model itself, never estimated:
   decomposition of Saabas); summed over trees, base + Σ terms is the model's raw score exactly
   (log-odds for boosting, probability for a forest);
 - logistic regression: its own sum, the coefficient times the encoded value of each input's
-  columns; base (the intercept) + Σ terms is its log-odds exactly.
+  columns; base (the intercept) + Σ terms is its log-odds exactly;
+- a log-odds blend of those (ensemble.py): the mean of its members' splits.
 
 ``factors`` turns the terms into the few that matter most for one flight, in words and in
 percentage points of the probability.
@@ -52,7 +53,20 @@ def split(model: Any, rows: np.ndarray) -> Split:
         return _forest(estimator, np.asarray(prepared))
     if kind == "LogisticRegression" and len(steps) == 2:
         return _linear(steps[0][1], estimator, rows)
+    if kind == "LogOddsMean" and len(steps) == 1:
+        return _blend([split(member, rows) for _, member in estimator.estimators_])
     raise CannotExplain(f"no exact explanation for a {kind} after {len(steps) - 1} step(s)")
+
+
+def _blend(members: list[Split]) -> Split:
+    """A mean of log-odds: the mean of the members' splits (each a sum in log-odds)."""
+    if any(member.scale != "log_odds" for member in members):
+        raise CannotExplain("a log-odds blend of a member whose score is not in log-odds")
+    return Split(
+        base=np.mean([m.base for m in members], axis=0),
+        contributions=np.mean([m.contributions for m in members], axis=0),
+        scale="log_odds",
+    )
 
 
 def _subtree_means(

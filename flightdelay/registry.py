@@ -56,6 +56,7 @@ LATEST_KEY = "latest.txt"
 # nothing else is ever loaded, so a file from a bucket cannot run code (a pickle could).
 TRUSTED_TYPES = (
     "flightdelay.features.FlightFeatures",
+    "flightdelay.ensemble.LogOddsMean",
     "numpy.dtype",
     "sklearn.tree._tree.Tree",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",

@@ -82,11 +82,15 @@ def test_training_stages_a_model_with_a_complete_manifest(store: ObjectStore, wi
     )
 
 
-def test_the_staged_model_predicts_from_normalized_rows(tmp_path: Path, winter: pd.DataFrame) -> None:
+@pytest.mark.parametrize("candidate", ["hist_gradient_boosting", "linear_and_boosting"])
+def test_the_staged_model_predicts_from_normalized_rows(
+    tmp_path: Path, winter: pd.DataFrame, candidate: str
+) -> None:
+    """The model file loads back (a blend too: its class is one of the trusted types) and predicts."""
     store = LocalStore(tmp_path)
     write_days(store, "training", winter)
     registry = Registry(store)
-    manifest = train(store, registry, candidates=["hist_gradient_boosting"]).manifest
+    manifest = train(store, registry, candidates=[candidate]).manifest
     model = registry.artifact(manifest.version, expected_features=feature_schema()).load()
     march = winter[winter["flight_date"] >= "2013-03-25"]
     p = model.predict_proba(march)[:, 1]

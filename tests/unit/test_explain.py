@@ -10,7 +10,7 @@ import pytest
 from sklearn.dummy import DummyClassifier
 
 from flightdelay import conditions, datasets, explain, schema
-from training.models import hist_gradient_boosting, logistic_regression, random_forest
+from training.models import hist_gradient_boosting, linear_and_boosting, logistic_regression, random_forest
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,9 @@ def flights() -> tuple[Any, Any]:
     return train, december
 
 
-@pytest.mark.parametrize("make", [hist_gradient_boosting, logistic_regression, random_forest])
+@pytest.mark.parametrize(
+    "make", [hist_gradient_boosting, logistic_regression, random_forest, linear_and_boosting]
+)
 def test_base_plus_the_terms_is_the_models_own_score(flights: tuple[Any, Any], make: Any) -> None:
     train, december = flights
     model = make(0).fit(train, schema.target(train))

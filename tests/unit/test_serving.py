@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from flightdelay import conditions, datasets, schema
+from flightdelay.ensemble import LogOddsMean
 from flightdelay.features import FEATURES, FlightFeatures
 from flightdelay.schema import local_to_utc
 from flightdelay.serving import (
@@ -54,7 +55,9 @@ def test_fast_predictions_equal_predict_proba(seen: Any, name: str) -> None:
     assert np.isnan(hours_ahead).any()  # conditions unknown for some flights,
     assert not np.isnan(hours_ahead).all()  # known for others
     predict = fast_predictor(model[1:])
-    assert "generic" not in predict.__qualname__  # not the predict_proba fallback
+    blended = model[-1].estimators_ if isinstance(model[-1], LogOddsMean) else []  # each has its form
+    for form in (predict, *(fast_predictor(member) for _, member in blended)):
+        assert "generic" not in form.__qualname__  # not the predict_proba fallback
     for rows in (1, 32, len(X)):
         np.testing.assert_array_equal(predict(X[:rows]), model[1:].predict_proba(X[:rows])[:, 1])
 
