@@ -4,8 +4,9 @@ Servers with one uvicorn worker each, started one after another: the ceiling (sa
 constant answer); the naive implementation (DataFrame per request + pickled random forest's
 predict_proba) with the forest's n_jobs as trained (-1) and with n_jobs=1 (scikit-learn's default);
 the project's API serving the same random forest with its answer log on (the default: every answer
-goes to DATA predictions/) and off; and the project's API serving the two other candidates training
-chooses from: logistic regression (the winner on all of Jan–Nov) and gradient boosting. Then
+goes to DATA predictions/) and off; and the project's API serving the other candidates training
+chooses from: logistic regression, gradient boosting and their log-odds blend (the winner on all of
+Jan–Nov). Then
 p50/p99 of the project's API at about half the ceiling's rate (wrk's Lua `delay` paces each
 connection), the latency of one 10,000-flight batch, each server's peak memory (VmHWM of its
 process), and the conditions lookup's cost by the number of airports.
@@ -34,7 +35,7 @@ from flightdelay import answers, conditions, datasets, layout, schema
 from flightdelay.features import feature_schema
 from flightdelay.registry import DataWindow, ModelMetadata, Registry, dumps
 from flightdelay.storage import LocalStore
-from training.models import hist_gradient_boosting, logistic_regression, random_forest
+from training.models import CANDIDATES
 
 FLIGHT = (
     '{"carrier":"B6","flight_number":"1816","origin":"JFK","dest":"SYR",'
@@ -175,21 +176,18 @@ def paced(url: str, single: Path, rate: float, script: Path) -> dict[str, float]
     return run(pause_ms, DURATION)
 
 
+APP = "services.api.app:create_app"
+
+
 def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (make bench installs it from Debian's packages)")
     flights = schema.labelled(datasets.load_flights(end=datasets.TRAINING_END))
-    forest = random_forest(42).fit(flights, schema.target(flights))
-    boosting = hist_gradient_boosting(42).fit(flights, schema.target(flights))
-    linear = logistic_regression(42).fit(flights, schema.target(flights))
+    fitted = {name: make(42).fit(flights, schema.target(flights)) for name, make in CANDIDATES.items()}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        joblib.dump(forest, root / "rf.joblib")
-        for name, model in (
-            ("random_forest", forest),
-            ("hist_gradient_boosting", boosting),
-            ("logistic_regression", linear),
-        ):
+        joblib.dump(fitted["random_forest"], root / "rf.joblib")
+        for name, model in fitted.items():
             registry = Registry(LocalStore(root / name))
             meta = ModelMetadata(
                 model_type=name,
@@ -212,8 +210,7 @@ def main() -> None:
             "FLIGHTDELAY_MODELS_URL": str(root / "random_forest"),
             "FLIGHTDELAY_DATA_URL": str(root / "data"),
         }
-        boosting_env = {"FLIGHTDELAY_MODELS_URL": str(root / "hist_gradient_boosting"), **LOG_OFF}
-        linear_env = {"FLIGHTDELAY_MODELS_URL": str(root / "logistic_regression"), **LOG_OFF}
+        serving = {name: {"FLIGHTDELAY_MODELS_URL": str(root / name), **LOG_OFF} for name in fitted}
         for name, target, extra in (
             ("ceiling", "bench.api_apps:ceiling", {}),
             ("naive, n_jobs as trained (-1)", "bench.api_apps:naive", {}),
@@ -223,8 +220,9 @@ def main() -> None:
             ("project, answer log off", "services.api.app:create_app", LOG_OFF),
             ("project, again", "services.api.app:create_app", {}),
             ("project, answer log off, again", "services.api.app:create_app", LOG_OFF),
-            ("project serving logistic regression, log off", "services.api.app:create_app", linear_env),
-            ("project serving gradient boosting, log off", "services.api.app:create_app", boosting_env),
+            ("project serving logistic regression, log off", APP, serving["logistic_regression"]),
+            ("project serving gradient boosting, log off", APP, serving["hist_gradient_boosting"]),
+            ("project serving their blend (the winner), log off", APP, serving["linear_and_boosting"]),
         ):
             process, url = serve(target, {**env, **extra})
             try:

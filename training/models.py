@@ -84,11 +84,11 @@ def random_forest(seed: int) -> Pipeline:
     )
 
 
-def _boosting(seed: int) -> HistGradientBoostingClassifier:
+def _boosting(seed: int, *, trees: int = 300, learning_rate: float = 0.04) -> HistGradientBoostingClassifier:
     """Gradient boosting with native categories; a missing (unknown) category is its own branch."""
     return HistGradientBoostingClassifier(
-        learning_rate=0.04,
-        max_iter=300,
+        learning_rate=learning_rate,
+        max_iter=trees,
         max_leaf_nodes=31,
         min_samples_leaf=500,
         l2_regularization=10.0,
@@ -106,8 +106,11 @@ def hist_gradient_boosting(seed: int) -> Pipeline:
 
 
 def linear_and_boosting(seed: int) -> Pipeline:
-    """The mean log-odds of the two above (ensemble.py says why), on one feature matrix."""
-    blend = LogOddsMean([("linear", _linear(seed)), ("boosting", _boosting(seed))])
+    """The mean log-odds of the two above (ensemble.py says why), on one feature matrix. Its boosting
+    takes bigger steps: 100 trees scored as 300 did within the blend, on November and on December
+    (ROC-AUC within 0.001 at every horizon), and a third of the trees is a third of the serving cost."""
+    boosting = _boosting(seed, trees=100, learning_rate=0.12)
+    blend = LogOddsMean([("linear", _linear(seed)), ("boosting", boosting)])
     return Pipeline([("features", FlightFeatures()), ("model", blend)])
 
 
