@@ -28,6 +28,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 from scipy import sparse
+from scipy.special import expit
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.ensemble._hist_gradient_boosting._predictor import _predict_from_raw_data
@@ -338,10 +339,10 @@ def _boosting(model: HistGradientBoostingClassifier) -> Predictor | None:
     return predict
 
 
-def _one_hot(step: Pipeline) -> Callable[[np.ndarray], Any] | None:
+def _one_hot(step: Pipeline) -> tuple[Callable[[np.ndarray], np.ndarray], int] | None:
     """A fitted (constant SimpleImputer → OneHotEncoder ignoring unknowns) as a lookup from each
-    column's value to its output column, read from the encoder itself at load: the same CSR
-    matrix its transform builds, without the ~1.2 ms of checks around it."""
+    column's value to its output column (-1: none), read from the encoder itself at load: the
+    columns of the ones its transform sets, without the ~1.2 ms of checks around it; and its width."""
     steps = list(step.named_steps.values())
     if not (
         len(steps) == 2
@@ -367,19 +368,15 @@ def _one_hot(step: Pipeline) -> Callable[[np.ndarray], Any] | None:
             (np.asarray(categories, dtype=float), np.where(known[:, j], offsets[j] + codes[:, j], -1))
         )
 
-    def transform(X: np.ndarray) -> Any:
+    def transform(X: np.ndarray) -> np.ndarray:
         filled = np.where(np.isnan(X), fill, X)
         found = np.empty(filled.shape, dtype=np.int64)
         for j, (categories, output) in enumerate(lookups):
             at = np.minimum(np.searchsorted(categories, filled[:, j]), len(categories) - 1)
             found[:, j] = np.where(categories[at] == filled[:, j], output[at], -1)
-        mask = found >= 0
-        indptr = np.concatenate([[0], np.cumsum(mask.sum(axis=1))])
-        return sparse.csr_matrix(
-            (np.ones(indptr[-1]), found[mask].astype(np.int32), indptr), shape=(len(X), offsets[-1])
-        )
+        return found
 
-    return transform
+    return transform, int(offsets[-1])
 
 
 def _scaled(step: Pipeline) -> Callable[[np.ndarray], np.ndarray] | None:
@@ -412,20 +409,31 @@ def _scaled(step: Pipeline) -> Callable[[np.ndarray], np.ndarray] | None:
 
 def _linear(encode: ColumnTransformer, model: LogisticRegression) -> Predictor | None:
     """The logistic regression's pipeline with its one-hot block looked up (_one_hot) and its numbers
-    by the same arithmetic (_scaled), joined as ColumnTransformer joins them: the same matrix,
-    then the model's own predict_proba (3.0 → ~0.6 ms for one flight)."""
+    by the same arithmetic (_scaled), joined row by row as ColumnTransformer joins them (its
+    ``sparse.hstack`` drops the numbers' zeros), then the model's own arithmetic for two classes
+    (``decision_function``'s product and intercept, ``_predict_proba_lr``'s expit) without its checks:
+    the same numbers bit for bit (a test asserts it); one flight 3.0 ms → ~0.1 ms."""
     named = {name: (transformer, columns) for name, transformer, columns in encode.transformers_}
-    if not encode.sparse_output_ or list(named) != ["categories", "numbers"]:
+    if not encode.sparse_output_ or list(named) != ["categories", "numbers"] or len(model.classes_) != 2:
         return None
     (categories, category_columns), (numbers, number_columns) = named["categories"], named["numbers"]
     one_hot = _one_hot(categories) if isinstance(categories, Pipeline) else None
     scaled = _scaled(numbers) if isinstance(numbers, Pipeline) else None
     if one_hot is None or scaled is None:
         return None
+    (hot_columns, width), coef, intercept = one_hot, model.coef_.T, model.intercept_
 
     def predict(X: np.ndarray) -> np.ndarray:
-        joined = sparse.hstack([one_hot(X[:, category_columns]), scaled(X[:, number_columns])])
-        probability: np.ndarray = model.predict_proba(joined.tocsr())[:, 1]
+        hot, values = hot_columns(X[:, category_columns]), scaled(X[:, number_columns])
+        # Each row: its one-hot columns, then its numbers' nonzero columns, in column order.
+        columns = np.hstack([hot, np.broadcast_to(width + np.arange(values.shape[1]), values.shape)])
+        kept = np.hstack([hot >= 0, values != 0])
+        data = np.hstack([np.ones(hot.shape), values])
+        joined = sparse.csr_matrix(
+            (data[kept], columns[kept], np.concatenate([[0], np.cumsum(kept.sum(axis=1))])),
+            shape=(len(X), coef.shape[0]),
+        )
+        probability: np.ndarray = expit((joined @ coef + intercept).ravel())
         return probability
 
     return predict
