@@ -22,15 +22,15 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 _EDGE = 1e-12
 
 
-def log_odds(probabilities: Sequence[np.ndarray]) -> np.ndarray:
+def mean_log_odds(probabilities: Sequence[np.ndarray]) -> np.ndarray:
     """The mean of the members' log-odds, from each member's P(late)."""
     mean: np.ndarray = np.mean([logit(np.clip(p, _EDGE, 1.0 - _EDGE)) for p in probabilities], axis=0)
     return mean
 
 
-def mean_log_odds(probabilities: Sequence[np.ndarray]) -> np.ndarray:
+def blended_probability(probabilities: Sequence[np.ndarray]) -> np.ndarray:
     """P(late) from each member's P(late): the mean of their log-odds, as a probability."""
-    blended: np.ndarray = expit(log_odds(probabilities))
+    blended: np.ndarray = expit(mean_log_odds(probabilities))
     return blended
 
 
@@ -52,10 +52,10 @@ class LogOddsMean(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # skle
         return [member.predict_proba(X)[:, 1] for _, member in self.estimators_]
 
     def decision_function(self, X: Any) -> np.ndarray:
-        return log_odds(self._members(X))
+        return mean_log_odds(self._members(X))
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        late = mean_log_odds(self._members(X))
+        late = blended_probability(self._members(X))
         return np.column_stack([1.0 - late, late])
 
     def predict(self, X: Any) -> np.ndarray:

@@ -40,7 +40,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from flightdelay import schema
 from flightdelay.airports import timezones
 from flightdelay.conditions import Known
-from flightdelay.ensemble import LogOddsMean, mean_log_odds
+from flightdelay.ensemble import LogOddsMean, blended_probability
 from flightdelay.features import FlightFeatures
 from flightdelay.schema import LOCAL, local_to_utc, localize
 
@@ -464,7 +464,7 @@ def fast_predictor(estimator: Any) -> Predictor:
             return boosting
     if len(steps) == 1 and isinstance(steps[0], LogOddsMean):
         members = [fast_predictor(member) for _, member in steps[0].estimators_]
-        return lambda X: mean_log_odds([member(X) for member in members])
+        return lambda X: blended_probability([member(X) for member in members])
 
     def generic(X: np.ndarray) -> np.ndarray:
         probability: np.ndarray = estimator.predict_proba(X)[:, 1]

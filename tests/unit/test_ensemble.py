@@ -9,7 +9,7 @@ from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 
 from flightdelay import datasets, schema
-from flightdelay.ensemble import LogOddsMean, mean_log_odds
+from flightdelay.ensemble import LogOddsMean, blended_probability
 from flightdelay.features import FlightFeatures
 from training.models import _boosting, _linear
 
@@ -33,7 +33,7 @@ def test_the_blend_is_the_mean_of_its_members_log_odds() -> None:
 
 
 def test_a_member_that_is_certain_still_gives_a_finite_blend_between_the_members() -> None:
-    blended = mean_log_odds([np.array([1.0, 0.0, 0.5]), np.array([0.2, 0.9, 0.5])])
+    blended = blended_probability([np.array([1.0, 0.0, 0.5]), np.array([0.2, 0.9, 0.5])])
     assert np.isfinite(blended).all()
     assert 0.5 < blended[0] < 1.0
     assert 0.0 < blended[1] < 0.5
