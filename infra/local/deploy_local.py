@@ -414,7 +414,7 @@ def run_loop(emulator: Emulator, outputs: dict[str, Any], work: Path, results: d
         t0 = time.monotonic()
         run_stage(
             "training", emulator, families["training"],
-            ["-m", "training", "--sample", "20000", "--candidates", "logistic_regression"], work,
+            ["-m", "training", "--sample", "20000", "--candidates", "linear_and_boosting"], work,
         )  # fmt: skip
         results["training"] = f"seeded and staged a model ({time.monotonic() - t0:.0f} s)"
         say(f"training: {results['training']}")
