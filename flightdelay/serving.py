@@ -10,9 +10,10 @@ scikit-learn spends milliseconds per ``predict_proba`` call on checks and thread
 batch size: a 60-tree random forest takes ~9 ms for one row here, of which ~1 ms is arithmetic.
 For the estimators the project trains, this module calls the fitted parts directly: the forest's
 ``Tree.apply`` and leaf values, the boosted trees' ``_predict_from_raw_data`` (the Cython routines
-scikit-learn uses inside ``predict_proba``), and for the logistic regression its one-hot block as a
-lookup read from the fitted encoder, the rest through the fitted steps; probabilities are identical
-(a test asserts equality). Anything else falls back to ``predict_proba``.
+scikit-learn uses inside ``predict_proba``), for the logistic regression its one-hot block as a
+lookup read from the fitted encoder and its imputer's, scaler's and model's own arithmetic, and for
+a log-odds blend its members' forms; probabilities are identical (a test asserts equality).
+Anything else falls back to ``predict_proba``.
 """
 
 from __future__ import annotations

@@ -92,7 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # otherwise walked it in the middle of requests (a 10,000-flight batch: 125 or 245 ms).
         gc.collect()
         gc.freeze()
-        # A thread that holds the GIL (the answer log's flush: ~70 ms for 30,000 answers) gives it
+        # A thread that holds the GIL (the answer log's flush: ~55 ms for 30,000 answers) gives it
         # back every 1 ms instead of Python's 5: requests caught behind a flush wait a fifth as long
         # (paced p99 5.6-7.6 ms against 7.6-14 ms, bench/api.py), at no cost in requests/s measured.
         sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)

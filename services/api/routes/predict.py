@@ -261,7 +261,7 @@ async def predict(request: Request) -> Response:
 
 # /predict is served by Starlette's own route, ahead of FastAPI's (create_app puts it first): FastAPI's
 # handling of each request to an included APIRoute (its route context, dependency solving, exit
-# stacks) cost ~60 µs of a ~200 µs request (bench/api.py). The APIRoute above still documents it;
+# stacks) cost ~85 µs of a ~230 µs request, in-process. The APIRoute above still documents it;
 # the app's exception handlers answer for both.
 class _Route(Route):
     """Starlette's route, naming itself in the scope as Starlette's router does (FastAPI's router
