@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import pickle
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +83,32 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore:
     endpoint = request.getfixturevalue("moto_endpoint")
     bucket = request.getfixturevalue("s3_bucket")
     return S3Store(bucket, "some/prefix", client=s3_client(endpoint))
+
+
+# --- models trained once per test run ------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def shared_models(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Any]:
+    """A model of each kind (`hgb`, `lr`: tests/factories.py, SHARED_MODELS), trained once per run and
+    shared by every test module and both xdist workers: the first to ask trains it under a file
+    lock, the others unpickle what it wrote (a fit takes seconds; loading it, milliseconds)."""
+    from tests.factories import SHARED_MODELS
+
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # the workers' common folder
+    loaded: dict[str, Any] = {}
+
+    def get(kind: str) -> Any:
+        if kind not in loaded:
+            path = root / f"shared-model-{kind}.pickle"
+            with (root / f"shared-model-{kind}.lock").open("w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+                if not path.exists():
+                    partial = path.with_suffix(".partial")
+                    partial.write_bytes(pickle.dumps(SHARED_MODELS[kind]()))
+                    partial.rename(path)
+                loaded[kind] = pickle.loads(path.read_bytes())  # noqa: S301  # written by this run
+        return loaded[kind]
+
+    return get

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -56,6 +57,37 @@ def write_days(store: Any, prefix: str, flights: Any) -> list[date]:
         write_partition(store, prefix, day, rows)
         days.append(day)
     return days
+
+
+def shared_training_flights(*, with_conditions: bool = False) -> Any:
+    """Every 10th labelled flight of Jan–Nov; with_conditions: as training sees them, each asked at a
+    horizon of the mix, the conditions known for some and not for others (both paths fitted)."""
+    from flightdelay import conditions, datasets, schema
+
+    flights = datasets.load_flights(end=datasets.TRAINING_END)
+    labelled = schema.labelled(flights).iloc[::10]
+    if not with_conditions:
+        return labelled
+    return conditions.for_flights(
+        labelled, datasets.load_weather(), flights, conditions.draw_horizons(len(labelled), 1)
+    )
+
+
+def _fitted(kind: str, *, with_conditions: bool = False) -> Any:
+    from flightdelay import schema
+    from training.models import CANDIDATES
+
+    flights = shared_training_flights(with_conditions=with_conditions)
+    return CANDIDATES[kind](0).fit(flights, schema.target(flights))
+
+
+# The models tests share, by name (conftest.shared_models trains each once per run): the schedule-only
+# ones know no conditions, so a test can score them on plain flights and expect the evaluator's numbers.
+SHARED_MODELS: dict[str, Callable[[], Any]] = {
+    "hgb": lambda: _fitted("hist_gradient_boosting"),
+    "lr": lambda: _fitted("logistic_regression"),
+    "hgb_conditions": lambda: _fitted("hist_gradient_boosting", with_conditions=True),
+}
 
 
 class NoisyModel:

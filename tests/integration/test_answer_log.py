@@ -4,6 +4,7 @@ that fails never fails a prediction."""
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import pandas as pd
 import pytest
 
 from cli.flights import as_flights
-from flightdelay import answers, datasets, schema
+from flightdelay import answers, datasets
 from flightdelay.conditions import Known
 from flightdelay.config import get_settings
 from flightdelay.registry import Registry
@@ -25,15 +26,13 @@ from services.api.journal import AnswerLog
 from services.api.metrics import ApiMetrics
 from services.api.server import RunningServer
 from tests.factories import BASE_TIME, stage_model
-from training.models import hist_gradient_boosting
 
 DAY = date(2013, 12, 2)
 
 
 @pytest.fixture(scope="module")
-def model() -> Any:
-    flights = schema.labelled(datasets.load_flights(end=datasets.TRAINING_END).iloc[::20])
-    return hist_gradient_boosting(0).fit(flights, schema.target(flights))
+def model(shared_models: Callable[[str], Any]) -> Any:
+    return shared_models("hgb")
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,23 +14,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from flightdelay import datasets, explain, schema
+from flightdelay import datasets, explain
 from flightdelay.config import get_settings
 from flightdelay.registry import Registry
 from flightdelay.storage import LocalStore
 from services.api.app import create_app
 from services.api.server import RunningServer
 from tests.factories import BASE_TIME, stage_model
-from training.models import hist_gradient_boosting, logistic_regression
 
 POLL = 0.2
 
 
 @pytest.fixture(scope="module")
-def models() -> dict[str, Any]:
-    flights = schema.labelled(datasets.load_flights(end=datasets.TRAINING_END).iloc[::12])
-    y = schema.target(flights)
-    return {"hgb": hist_gradient_boosting(0).fit(flights, y), "lr": logistic_regression(0).fit(flights, y)}
+def models(shared_models: Callable[[str], Any]) -> dict[str, Any]:
+    return {"hgb": shared_models("hgb"), "lr": shared_models("lr")}
 
 
 @pytest.fixture(scope="module")

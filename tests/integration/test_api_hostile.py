@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from starlette.routing import Match
 
-from flightdelay import datasets, schema
 from flightdelay.config import get_settings
 from flightdelay.registry import Registry
 from flightdelay.storage import LocalStore
@@ -20,17 +20,17 @@ from services.api.app import create_app
 from services.api.routes import predict
 from services.api.server import RunningServer
 from tests.factories import BASE_TIME, stage_model
-from training.models import logistic_regression
 
 FLIGHT = {"carrier": "B6", "origin": "JFK", "dest": "BOS", "scheduled_departure": "2013-12-02T08:00:00"}
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+def server(
+    tmp_path_factory: pytest.TempPathFactory, shared_models: Callable[[str], Any]
+) -> Iterator[RunningServer]:
     models = tmp_path_factory.mktemp("models")
     registry = Registry(LocalStore(models))
-    flights = schema.labelled(datasets.load_flights(end=datasets.TRAINING_END).iloc[::40])
-    model = logistic_regression(0).fit(flights, schema.target(flights))
+    model = shared_models("lr")
     registry.promote(stage_model(registry, model, now=BASE_TIME).version, reason="hostile requests")
     settings = get_settings(models_url=str(models), api_max_batch=5, api_max_body_bytes=100_000)
     with RunningServer(create_app(settings)) as running:

@@ -3,7 +3,7 @@ the conditions it publishes (a real uvicorn)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from flightdelay import conditions, datasets, layout, schema
+from flightdelay import conditions, datasets, layout
 from flightdelay.config import Settings, get_settings
 from flightdelay.errors import ConfigError, FetchError
 from flightdelay.partitions import read_observations
@@ -24,7 +24,6 @@ from services.api.app import create_app
 from services.api.server import RunningServer
 from services.conditions.run import run_conditions
 from tests.factories import BASE_TIME, stage_model
-from training.models import hist_gradient_boosting
 
 CLOCK = datetime(2013, 12, 2, 19, 0, tzinfo=UTC)  # 14:00 in New York
 
@@ -125,13 +124,8 @@ def test_a_request_the_api_refuses_is_not_retried(server: ReplayServer, tmp_path
 
 
 @pytest.fixture(scope="module")
-def model() -> Any:
-    flights = datasets.load_flights(end=datasets.TRAINING_END)
-    labelled = schema.labelled(flights).iloc[::10]
-    seen = conditions.for_flights(
-        labelled, datasets.load_weather(), flights, conditions.draw_horizons(len(labelled), 1)
-    )
-    return hist_gradient_boosting(0).fit(seen, schema.target(seen))
+def model(shared_models: Callable[[str], Any]) -> Any:
+    return shared_models("hgb_conditions")  # fitted as training sees flights: conditions known for some
 
 
 def test_the_api_uses_the_published_conditions_exactly_as_training_looks_them_up(

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from flightdelay import datasets, schema
+from flightdelay import datasets
 from flightdelay.config import get_settings
 from flightdelay.errors import CorruptRecord, ModelIntegrityError
 from flightdelay.features import feature_schema
@@ -26,15 +26,13 @@ from services.api.app import create_app
 from services.api.server import RunningServer
 from services.evaluator.evaluate import evaluate
 from tests.factories import BASE_TIME, artifact_bytes, metadata, stage_model, staged, write_days
-from training.models import logistic_regression
 
 NOT_UTF8 = b"\xff\xfe prod/\x80/model"
 
 
 @pytest.fixture(scope="module")
-def model() -> Any:
-    flights = schema.labelled(datasets.load_flights(end=datasets.TRAINING_END).iloc[::30])
-    return logistic_regression(0).fit(flights, schema.target(flights))
+def model(shared_models: Callable[[str], Any]) -> Any:
+    return shared_models("lr")
 
 
 # --- the registry, on both backends --------------------------------------------------------------

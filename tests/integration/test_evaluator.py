@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
@@ -19,15 +20,13 @@ from flightdelay.scoring import paired_bootstrap_auc_difference, scores
 from flightdelay.storage import LocalStore, ObjectStore
 from services.evaluator.evaluate import evaluate
 from tests.factories import BASE_TIME, TEST_TYPES, NoisyModel, stage_model, write_days
-from training.models import hist_gradient_boosting
 
 END = date(2013, 12, 7)
 
 
 @pytest.fixture(scope="module")
-def good_model() -> Any:
-    flights = schema.labelled(datasets.load_flights(end=datasets.TRAINING_END).iloc[::6])
-    return hist_gradient_boosting(0).fit(flights, schema.target(flights))
+def good_model(shared_models: Callable[[str], Any]) -> Any:
+    return shared_models("hgb")
 
 
 @pytest.fixture(scope="module")

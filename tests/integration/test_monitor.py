@@ -8,7 +8,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -29,16 +29,14 @@ from services.api.server import RunningServer
 from services.evaluator.monitor import monitor
 from services.fetcher.fetch import run_fetch
 from tests.factories import BASE_TIME, stage_model, write_days
-from training.models import hist_gradient_boosting
 
 KEY = "replay-monitor-key"
 DAY = date(2013, 12, 8)
 
 
 @pytest.fixture(scope="module")
-def model() -> Any:
-    flights = schema.labelled(datasets.load_flights(end=datasets.TRAINING_END).iloc[::15])
-    return hist_gradient_boosting(0).fit(flights, schema.target(flights))
+def model(shared_models: Callable[[str], Any]) -> Any:
+    return shared_models("hgb")
 
 
 @pytest.fixture(scope="module")

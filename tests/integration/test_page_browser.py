@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,6 @@ from flightdelay.storage import LocalStore
 from services.api.app import create_app
 from services.api.server import RunningServer
 from tests.factories import BASE_TIME, stage_model
-from training.models import logistic_regression
 
 CHROMIUM = os.environ.get("FLIGHTDELAY_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
@@ -49,11 +48,12 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningServer, str]]:
+def server(
+    tmp_path_factory: pytest.TempPathFactory, shared_models: Callable[[str], Any]
+) -> Iterator[tuple[RunningServer, str]]:
     root = tmp_path_factory.mktemp("models")
     registry = Registry(LocalStore(root))
-    flights = schema.labelled(datasets.load_flights(end=datasets.TRAINING_END).iloc[::15])
-    m = stage_model(registry, logistic_regression(0).fit(flights, schema.target(flights)), now=BASE_TIME)
+    m = stage_model(registry, shared_models("lr"), now=BASE_TIME)
     registry.promote(m.version, reason="browser test")
     for day in range(8, 15):  # a week of watching, as the evaluator records it
         registry.record_monitoring(watched(date(2013, 12, day), m.version, 0.60 + day / 200))
