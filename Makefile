@@ -91,9 +91,22 @@ deploy-local: setup
 clean: ## remove the local stores and caches (not the virtual environment)
 	rm -rf .flightdelay .deploy-local .pytest_cache .mypy_cache .ruff_cache
 
-bench: setup ## benchmarks; every figure is measured in this run
+# The serving libraries bench.serving_libraries compares with serving.py are no dependencies of the
+# project: they live in an environment of their own, on the project's own pins.
+BENCH_LIBS := .venv-bench/.installed
+$(BENCH_LIBS): $(STAMP)
+	$(BIN)/uv venv --quiet --allow-existing .venv-bench --python $(BIN)/python
+	$(BIN)/uv export --quiet --frozen --no-hashes --no-emit-project --all-extras > .venv-bench/pins.txt
+	$(BIN)/uv pip install --quiet --python .venv-bench/bin/python -r .venv-bench/pins.txt
+	$(BIN)/uv pip install --quiet --python .venv-bench/bin/python -c .venv-bench/pins.txt \
+		onnxruntime skl2onnx onnxmltools treelite tl2cgen
+	echo "$(CURDIR)" > $$(.venv-bench/bin/python -c 'import site; print(site.getsitepackages()[0])')/flightdelay-checkout.pth
+	touch $@
+
+bench: setup $(BENCH_LIBS) ## benchmarks; every figure is measured in this run
 	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python -m bench.api
+	.venv-bench/bin/python -m bench.serving_libraries
 	$(BIN)/python -m bench.fetcher
 	$(BIN)/python -m bench.evaluator
 	$(BIN)/python -m bench.model_quality

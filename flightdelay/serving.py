@@ -13,17 +13,22 @@ For the estimators the project trains, this module calls the fitted parts direct
 scikit-learn uses inside ``predict_proba``), for the logistic regression its one-hot block as a
 lookup read from the fitted encoder and its imputer's, scaler's and model's own arithmetic, and for
 a log-odds blend its members' forms; probabilities are identical (a test asserts equality).
-Anything else falls back to ``predict_proba``.
+Anything else falls back to ``predict_proba``, and so does every model when the installed
+scikit-learn is outside ``SUPPORTED_SKLEARN``, the releases whose private names these forms read.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import re
+import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from functools import cache
+from importlib.metadata import version
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -32,7 +37,6 @@ from scipy import sparse
 from scipy.special import expit
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
-from sklearn.ensemble._hist_gradient_boosting._predictor import _predict_from_raw_data
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
@@ -46,6 +50,73 @@ from flightdelay.features import FlightFeatures
 from flightdelay.schema import LOCAL, local_to_utc, localize
 
 Predictor = Callable[[np.ndarray], np.ndarray]
+log = logging.getLogger(__name__)
+
+# The scikit-learn releases these forms are tested with (uv.lock's, bit for bit by test_serving.py)
+# up to the next minor release, which may rename the private names they read (SKLEARN_PRIVATE; the
+# guard test checks each). Kept rather than a library's serving, as measured by
+# `python -m bench.serving_libraries` on 2026-12-03 (the blend's 60-tree boosting, one thread):
+# ONNX Runtime: skl2onnx 1.20 (and onnxmltools, which calls it) cannot convert the boosting (a bool
+# in an ints attribute); worked around, its graph ignores the categorical splits (max diff 0.32).
+# treelite 4.8: handles them, but not exactly equal (4.4e-16: the trees summed in another order);
+# tl2cgen's compiled C is faster (a flight ~22 vs ~250 µs) and GTIL slower on a batch (~190 vs ~60 ms).
+SUPPORTED_SKLEARN = ">=1.9.1,<1.10"
+SKLEARN_PRIVATE = (
+    "sklearn.ensemble._hist_gradient_boosting._predictor._predict_from_raw_data",
+    "HistGradientBoostingClassifier._predictors (TreePredictor.nodes, .raw_left_cat_bitsets)",
+    "HistGradientBoostingClassifier._bin_mapper.make_known_categories_bitsets",
+    "HistGradientBoostingClassifier._baseline_prediction",
+    "HistGradientBoostingClassifier._loss.predict_proba",
+    "OneHotEncoder._transform",
+    "OneHotEncoder._n_features_outs",
+)
+
+
+class UnsupportedScikitLearn(RuntimeWarning):
+    """The installed scikit-learn is outside SUPPORTED_SKLEARN: models are served by predict_proba."""
+
+
+def _release(text: str) -> tuple[int, int, int] | None:
+    """'1.9.1' → (1, 9, 1); None for a pre-release or a development build (never tested)."""
+    match = re.fullmatch(r"(\d+)\.(\d+)(?:\.(\d+))?(?:\.post\d+)?", text)
+    if match is None:
+        return None
+    major, minor, patch = match.groups()
+    return int(major), int(minor), int(patch or 0)
+
+
+def in_supported_range(installed: str, supported: str = SUPPORTED_SKLEARN) -> bool:
+    """Whether a scikit-learn version is within a range written as ``>=A.B.C,<D.E``."""
+    bounds = re.fullmatch(r">=([\d.]+),<([\d.]+)", supported)
+    low, high = (_release(bounds[1]), _release(bounds[2])) if bounds else (None, None)
+    if low is None or high is None:
+        raise ValueError(f"a supported range reads >=A.B.C,<D.E, not {supported!r}")
+    release = _release(installed)
+    return release is not None and low <= release < high
+
+
+@cache
+def sklearn_internals_usable() -> bool:
+    """Whether the installed scikit-learn is one these forms are tested with; if not, says so once.
+
+    Outside the range a form could fail or, worse, silently compute something else; its model's own
+    ``predict_proba`` gives the right numbers, only slower (the blend's flight ~0.4 → ~6 ms), so
+    serving goes on with it rather than refusing to start. The loud failure is the guard test's,
+    in CI, before such a release is deployed."""
+    installed = version("scikit-learn")
+    if in_supported_range(installed):
+        return True
+    message = (
+        f"scikit-learn {installed} is outside {SUPPORTED_SKLEARN}, the releases flightdelay.serving is "
+        f"tested with: its fast forms read private names ({'; '.join(SKLEARN_PRIVATE)}) that another "
+        "release may rename or change, so every model is served by its own predict_proba (the same "
+        "numbers, slower) until SUPPORTED_SKLEARN is moved after bench.serving_libraries and the "
+        "serving tests pass on it"
+    )
+    # A warning for whoever runs Python (pytest turns it into an error); a log line for the operator.
+    warnings.warn(message, UnsupportedScikitLearn, stacklevel=3)
+    log.warning(message)
+    return False
 
 
 @dataclass(frozen=True)
@@ -319,6 +390,10 @@ def _boosting(model: HistGradientBoostingClassifier) -> Predictor | None:
     then its own link function, so the probabilities are identical (a test asserts equality)."""
     if model.n_trees_per_iteration_ != 1:
         return None  # multi-class: not a model this project trains
+    # Imported here, past the version check: a release that moves this private module then costs
+    # the fast form, not the import of the whole serving module.
+    from sklearn.ensemble._hist_gradient_boosting._predictor import _predict_from_raw_data
+
     trees = [(iteration[0].nodes, iteration[0].raw_left_cat_bitsets) for iteration in model._predictors]
     known_categories, feature_to_known = model._bin_mapper.make_known_categories_bitsets()
     baseline = float(model._baseline_prediction.ravel()[0])
@@ -443,6 +518,8 @@ def _linear(encode: ColumnTransformer, model: LogisticRegression) -> Predictor |
 def fast_predictor(estimator: Any) -> Predictor:
     """P(class 1) from a feature matrix, by the fastest exact route known for this estimator."""
     steps = list(estimator.named_steps.values()) if isinstance(estimator, Pipeline) else [estimator]
+    if not sklearn_internals_usable():
+        steps = []  # every form below reads scikit-learn's internals: none is used
     if (
         len(steps) == 2
         and isinstance(steps[0], SimpleImputer)
