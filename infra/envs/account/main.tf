@@ -1,7 +1,9 @@
 # What an AWS account needs once, before any environment: the Terraform state bucket, the image
-# repositories every environment deploys from, and the GitHub OIDC provider with the workflows' roles. An administrator applies it from a laptop; its own
-# state stays local to that folder (keep terraform.tfstate safe, or move it into the bucket it made
-# with `terraform init -migrate-state` and a backend block).
+# repositories every environment deploys from, the GitHub OIDC provider with the workflows' roles,
+# and each environment's permissions boundary (every role of envs/<env> carries it, and the apply
+# role can create no role without it: apply this root before any environment). An administrator
+# applies it from a laptop; its own state stays local to that folder (keep terraform.tfstate safe,
+# or move it into the bucket it made with `terraform init -migrate-state` and a backend block).
 provider "aws" {
   region = var.region
   default_tags {
@@ -27,4 +29,6 @@ module "github_oidc" {
 module "ecr" {
   source       = "../../modules/ecr"
   force_delete = var.ecr_force_delete
+  # The deploy tags what it rolls out <env>-<sha>: those images are never expired.
+  protected_tag_prefixes = [for e in var.environments : "${e}-"]
 }

@@ -25,3 +25,8 @@ output "github_variables" {
     }
   }
 }
+
+output "permissions_boundaries" {
+  description = "Environment → the permissions boundary every role of envs/<env> carries (found there by its name)."
+  value       = module.github_oidc.permissions_boundary_arns
+}

@@ -1,9 +1,18 @@
 # The dev environment: the whole stack with dev's settings.
 provider "aws" {
   region = var.region
-  default_tags {
+  default_tags { # the apply role may change no resource whose Environment tag names another environment
     tags = { Project = "flightdelay", Environment = "dev", ManagedBy = "terraform" }
   }
+}
+
+# Every role of the stack carries the permissions boundary envs/account made for this environment
+# (modules/github-oidc): found by its name, so this root plans without the account root's state.
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  permissions_boundary = coalesce(var.permissions_boundary, "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:policy/flightdelay-permissions-boundary-dev")
 }
 
 module "flightdelay" {
@@ -17,5 +26,6 @@ module "flightdelay" {
   nat_gateway_mode           = "single"
   api_task                   = { desired_count = 1, min_count = 1, max_count = 3 }
   enable_deletion_protection = false
+  permissions_boundary       = local.permissions_boundary
   force_destroy              = true # a throwaway environment
 }

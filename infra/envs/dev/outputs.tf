@@ -39,7 +39,7 @@ output "task_families" {
 }
 
 output "aviationstack_key_parameter" {
-  description = "Put the Aviation Stack key here (aws ssm put-parameter --overwrite)."
+  description = "Put the Aviation Stack key here (aws ssm put-parameter --type SecureString --key-id alias/<stack>-secrets); Terraform never manages it."
   value       = module.flightdelay.aviationstack_key_parameter
 }
 

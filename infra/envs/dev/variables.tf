@@ -28,3 +28,9 @@ variable "alarm_email" {
   description = "E-mail for the alarms (null or \"\": none)."
   default     = null
 }
+
+variable "permissions_boundary" {
+  type        = string
+  description = "ARN of the permissions boundary of every role (null: flightdelay-permissions-boundary-dev, made by envs/account)."
+  default     = null
+}

@@ -40,3 +40,9 @@ variable "force_destroy" {
   description = "Let terraform destroy buckets that still hold objects (only to tear prod down; see infra/README.md)."
   default     = false
 }
+
+variable "permissions_boundary" {
+  type        = string
+  description = "ARN of the permissions boundary of every role (null: flightdelay-permissions-boundary-prod, made by envs/account)."
+  default     = null
+}

@@ -15,6 +15,13 @@ resource "aws_ecr_repository" "this" {
   tags = var.tags
 }
 
+# An image an environment runs is never expired. The deploy tags every image it rolls out to an
+# environment <env>-<sha> (an extra tag on the same digest: tags are immutable, so a new tag each
+# time); a rule whose tagPrefixList matches those tags protects them, because "an image that matches
+# the tagging requirements of a rule cannot be expired by a rule with a lower priority"
+# (https://docs.aws.amazon.com/AmazonECR/latest/userguide/LifecyclePolicies.html#lifecycle_policy_evaluation).
+# Its count is far above any number of deploys, so it expires nothing in practice. Below it, only
+# untagged images and the oldest of the images no environment has run are expired.
 resource "aws_ecr_lifecycle_policy" "this" {
   for_each   = aws_ecr_repository.this
   repository = each.value.name
@@ -22,13 +29,19 @@ resource "aws_ecr_lifecycle_policy" "this" {
     rules = [
       {
         rulePriority = 1
+        description  = "Never expire what an environment runs or ran (${join(", ", [for p in var.protected_tag_prefixes : "${p}*"])})"
+        selection    = { tagStatus = "tagged", tagPrefixList = var.protected_tag_prefixes, countType = "imageCountMoreThan", countNumber = 10000 }
+        action       = { type = "expire" }
+      },
+      {
+        rulePriority = 2
         description  = "Untagged layers go after 7 days"
         selection    = { tagStatus = "untagged", countType = "sinceImagePushed", countUnit = "days", countNumber = 7 }
         action       = { type = "expire" }
       },
       {
-        rulePriority = 2
-        description  = "Keep the newest ${var.keep_images} images"
+        rulePriority = 3
+        description  = "Keep the newest ${var.keep_images} images no environment has run"
         selection    = { tagStatus = "any", countType = "imageCountMoreThan", countNumber = var.keep_images }
         action       = { type = "expire" }
       },

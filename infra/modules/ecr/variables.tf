@@ -24,8 +24,18 @@ variable "force_delete" {
 
 variable "keep_images" {
   type        = number
-  description = "Tagged images kept per repository; older ones expire."
+  description = "Images no environment has run kept per repository (newest first); older ones expire."
   default     = 30
+}
+
+variable "protected_tag_prefixes" {
+  type        = list(string)
+  description = "Tag prefixes that mark an image an environment runs or ran (the deploy tags it <env>-<sha>): never expired."
+  default     = ["dev-", "prod-"]
+  validation {
+    condition     = length(var.protected_tag_prefixes) > 0 && alltrue([for p in var.protected_tag_prefixes : can(regex("^[a-z0-9][a-z0-9._-]*-$", p))])
+    error_message = "protected_tag_prefixes needs at least one prefix, each ending in \"-\" (e.g. \"prod-\"), so no commit SHA can match it."
+  }
 }
 
 variable "tags" {

@@ -20,6 +20,17 @@ variable "environments" {
     condition     = alltrue([for e in var.environments : can(regex("^[a-z][a-z0-9]{1,9}$", e))])
     error_message = "environment names are 2-10 lowercase letters or digits, as in modules/stack."
   }
+  validation {
+    # The workflow roles are <name_prefix>-github-…: a stack called <name_prefix>-github could change them.
+    condition     = !contains(var.environments, "github")
+    error_message = "\"github\" cannot be an environment: its stack's names would cover the workflow roles."
+  }
+}
+
+variable "task_families" {
+  type        = list(string)
+  description = "Task definition families of a stack without its \"<stack>-\" prefix (modules/stack): the only ones its deploy role may register, and the schedules it may move."
+  default     = ["api", "conditions", "evaluator", "fetcher", "training"]
 }
 
 variable "create_oidc_provider" {

@@ -103,9 +103,10 @@ data "aws_iam_policy_document" "task_exec" {
 }
 
 resource "aws_iam_role" "task_exec" {
-  name               = "${var.name_prefix}-task-exec"
-  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_trust.json
-  tags               = var.tags
+  name                 = "${var.name_prefix}-task-exec"
+  assume_role_policy   = data.aws_iam_policy_document.ecs_tasks_trust.json
+  permissions_boundary = var.permissions_boundary
+  tags                 = var.tags
 }
 
 resource "aws_iam_role_policy" "task_exec" {
@@ -155,10 +156,11 @@ data "aws_iam_policy_document" "task" {
 }
 
 resource "aws_iam_role" "task" {
-  for_each           = local.access
-  name               = "${var.name_prefix}-${each.key}-task"
-  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_trust.json
-  tags               = merge(var.tags, { Service = each.key })
+  for_each             = local.access
+  name                 = "${var.name_prefix}-${each.key}-task"
+  assume_role_policy   = data.aws_iam_policy_document.ecs_tasks_trust.json
+  permissions_boundary = var.permissions_boundary
+  tags                 = merge(var.tags, { Service = each.key })
 }
 
 resource "aws_iam_role_policy" "task" {

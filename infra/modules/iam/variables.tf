@@ -39,6 +39,12 @@ variable "dockerhub_pull_secret_arn" {
   default     = null
 }
 
+variable "permissions_boundary" {
+  type        = string
+  description = "ARN of the permissions boundary every role of this module carries (null: none). The pipeline's apply role can create a role only with its environment's boundary (modules/github-oidc)."
+  default     = null
+}
+
 variable "tags" {
   type        = map(string)
   description = "Tags added to every resource."

@@ -128,9 +128,10 @@ data "aws_iam_policy_document" "flow" {
 }
 
 resource "aws_iam_role" "flow" {
-  name_prefix        = "${substr(var.name, 0, 24)}-flow-"
-  assume_role_policy = data.aws_iam_policy_document.flow_trust.json
-  tags               = var.tags
+  name_prefix          = "${substr(var.name, 0, 24)}-flow-"
+  assume_role_policy   = data.aws_iam_policy_document.flow_trust.json
+  permissions_boundary = var.permissions_boundary
+  tags                 = var.tags
 }
 
 resource "aws_iam_role_policy" "flow" {

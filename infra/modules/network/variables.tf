@@ -44,6 +44,12 @@ variable "kms_key_arn" {
   description = "KMS key for the flow-log group (the observability module's logs key)."
 }
 
+variable "permissions_boundary" {
+  type        = string
+  description = "ARN of the permissions boundary the flow-log role carries (null: none). The pipeline's apply role can create a role only with its environment's boundary (modules/github-oidc)."
+  default     = null
+}
+
 variable "tags" {
   type        = map(string)
   description = "Tags added to every resource."

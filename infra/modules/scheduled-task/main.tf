@@ -118,9 +118,10 @@ data "aws_iam_policy_document" "scheduler" {
 }
 
 resource "aws_iam_role" "scheduler" {
-  name_prefix        = "${substr(var.name, 0, 28)}-sched-"
-  assume_role_policy = data.aws_iam_policy_document.scheduler_trust.json
-  tags               = var.tags
+  name_prefix          = "${substr(var.name, 0, 28)}-sched-"
+  assume_role_policy   = data.aws_iam_policy_document.scheduler_trust.json
+  permissions_boundary = var.permissions_boundary
+  tags                 = var.tags
 }
 
 resource "aws_iam_role_policy" "scheduler" {

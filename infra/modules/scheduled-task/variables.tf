@@ -79,6 +79,12 @@ variable "kms_key_arn" {
   default     = null
 }
 
+variable "permissions_boundary" {
+  type        = string
+  description = "ARN of the permissions boundary the scheduler role carries (null: none). The pipeline's apply role can create a role only with its environment's boundary (modules/github-oidc)."
+  default     = null
+}
+
 variable "tags" {
   type        = map(string)
   description = "Tags added to every resource."

@@ -1,8 +1,15 @@
-# The Aviation Stack access key as an SSM SecureString. Terraform creates the parameter with a
-# placeholder and never reads the real value: put it with
-#   aws ssm put-parameter --name <parameter_name> --type SecureString --overwrite --value '…'
+# The Aviation Stack access key as an SSM SecureString that Terraform never manages: the operator
+# puts it (README.md), Terraform only names it, and the task definitions reference it by ARN. A
+# parameter in Terraform, even with ignore_changes on its value, is read back into the state at
+# every refresh; this one never is, so neither the state nor a plan can leak the key.
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  aviationstack_key_parameter_name = "/${var.name_prefix}/aviationstack/access-key"
+  aviationstack_key_parameter_arn  = "arn:${data.aws_partition.current.partition}:ssm:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:parameter${local.aviationstack_key_parameter_name}"
+}
 
 data "aws_iam_policy_document" "key" {
   # checkov:skip=CKV_AWS_111:A key policy's "*" resource is the key itself; this is AWS's default key policy.
@@ -32,16 +39,12 @@ resource "aws_kms_alias" "this" {
   target_key_id = aws_kms_key.this.key_id
 }
 
-resource "aws_ssm_parameter" "aviationstack_key" {
-  name        = "/${var.name_prefix}/aviationstack/access-key"
-  description = "Aviation Stack access key for the fetcher (value set outside Terraform)"
-  type        = "SecureString"
-  key_id      = aws_kms_key.this.arn
-  value       = "set-me-outside-terraform"
-  tags        = var.tags
-
+# Earlier versions created the parameter with a placeholder; forget it without deleting it, so the
+# key an operator put stays where the tasks read it and leaves the state at the next apply.
+removed {
+  from = aws_ssm_parameter.aviationstack_key
   lifecycle {
-    ignore_changes = [value] # the real key is put by hand or by a secrets pipeline, never by Terraform
+    destroy = false
   }
 }
 

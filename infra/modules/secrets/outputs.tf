@@ -1,16 +1,21 @@
 output "aviationstack_key_parameter_arn" {
-  description = "ARN of the SSM parameter holding the Aviation Stack key."
-  value       = aws_ssm_parameter.aviationstack_key.arn
+  description = "ARN of the SSM parameter holding the Aviation Stack key (put by the operator, never by Terraform)."
+  value       = local.aviationstack_key_parameter_arn
 }
 
 output "aviationstack_key_parameter_name" {
   description = "Name of the SSM parameter (for aws ssm put-parameter)."
-  value       = aws_ssm_parameter.aviationstack_key.name
+  value       = local.aviationstack_key_parameter_name
 }
 
 output "kms_key_arn" {
   description = "KMS key of the secrets (the task execution role may decrypt with it)."
   value       = aws_kms_key.this.arn
+}
+
+output "kms_key_alias" {
+  description = "Alias of that key: put the parameter with --key-id <this>."
+  value       = aws_kms_alias.this.name
 }
 
 output "dockerhub_pull_secret_arn" {

@@ -64,11 +64,12 @@ module "observability" {
 }
 
 module "network" {
-  source           = "../../modules/network"
-  name             = local.name
-  cidr_block       = var.vpc_cidr
-  nat_gateway_mode = var.nat_gateway_mode
-  kms_key_arn      = module.observability.logs_kms_key_arn
+  source               = "../../modules/network"
+  name                 = local.name
+  cidr_block           = var.vpc_cidr
+  nat_gateway_mode     = var.nat_gateway_mode
+  kms_key_arn          = module.observability.logs_kms_key_arn
+  permissions_boundary = var.permissions_boundary
 }
 
 module "ecs_cluster" {
@@ -78,8 +79,9 @@ module "ecs_cluster" {
 }
 
 module "iam" {
-  source      = "../../modules/iam"
-  name_prefix = local.name
+  source               = "../../modules/iam"
+  name_prefix          = local.name
+  permissions_boundary = var.permissions_boundary
   buckets = {
     data_arn    = module.storage.data_bucket_arn
     models_arn  = module.storage.models_bucket_arn
@@ -142,4 +144,5 @@ module "schedule" {
   roles                      = { task_exec_arn = module.iam.task_exec_role_arn, task_arn = module.iam.task_role_arns[each.key] }
   log_group_name             = module.observability.log_group_names[each.key]
   repository_credentials_arn = module.secrets.dockerhub_pull_secret_arn
+  permissions_boundary       = var.permissions_boundary
 }

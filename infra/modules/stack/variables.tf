@@ -95,6 +95,12 @@ variable "force_destroy" {
   default     = false
 }
 
+variable "permissions_boundary" {
+  type        = string
+  description = "ARN of the permissions boundary every IAM role of the stack carries (null: none). envs/account makes one per environment, <name_prefix>-permissions-boundary-<env>; the pipeline's apply role can create a role only with it."
+  default     = null
+}
+
 variable "enable_live_departures" {
   type        = bool
   description = "The hourly conditions task also reads each airport's departures from Aviation Stack (about airports × 2 requests an hour)."

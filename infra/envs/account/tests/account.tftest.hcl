@@ -21,3 +21,18 @@ run "one_state_bucket_and_roles_per_environment" {
     error_message = "dev and prod each get their roles"
   }
 }
+
+run "the_deployed_tags_of_every_environment_are_kept" {
+  command = plan
+  variables {
+    environments = ["dev", "staging", "prod"]
+  }
+  assert {
+    condition     = jsondecode(module.ecr.lifecycle_policy).rules[0].selection.tagPrefixList == ["dev-", "staging-", "prod-"]
+    error_message = "the ECR lifecycle never expires an image tagged for one of the account's environments"
+  }
+  assert {
+    condition     = toset(keys(output.permissions_boundaries)) == toset(["dev", "staging", "prod"])
+    error_message = "each environment gets its permissions boundary"
+  }
+}

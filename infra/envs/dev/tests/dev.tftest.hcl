@@ -30,3 +30,11 @@ run "the_dev_environment_plans" {
     error_message = "every task family is named for the dev environment"
   }
 }
+
+run "every_role_carries_the_boundary_envs_account_made" {
+  command = plan
+  assert {
+    condition     = local.permissions_boundary == "arn:aws:iam::123456789012:policy/flightdelay-permissions-boundary-dev"
+    error_message = "the dev roles carry the boundary modules/github-oidc names flightdelay-permissions-boundary-dev (the apply role requires it)"
+  }
+}

@@ -30,3 +30,11 @@ run "the_prod_environment_plans" {
     error_message = "every task family is named for the prod environment"
   }
 }
+
+run "every_role_carries_the_boundary_envs_account_made" {
+  command = plan
+  assert {
+    condition     = local.permissions_boundary == "arn:aws:iam::123456789012:policy/flightdelay-permissions-boundary-prod"
+    error_message = "the prod roles carry the boundary modules/github-oidc names flightdelay-permissions-boundary-prod (the apply role requires it)"
+  }
+}

@@ -38,3 +38,14 @@ run "one_nat_gateway_per_zone_on_request" {
     error_message = "per_az must create a NAT gateway in every zone"
   }
 }
+
+run "the_flow_log_role_carries_the_boundary_it_is_given" {
+  command = plan
+  variables {
+    permissions_boundary = "arn:aws:iam::123456789012:policy/flightdelay-permissions-boundary-test"
+  }
+  assert {
+    condition     = aws_iam_role.flow.permissions_boundary == "arn:aws:iam::123456789012:policy/flightdelay-permissions-boundary-test"
+    error_message = "the flow-log role carries the environment's permissions boundary"
+  }
+}

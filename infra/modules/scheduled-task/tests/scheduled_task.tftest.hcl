@@ -50,3 +50,14 @@ run "the_schedule_runs_this_task_family_with_retries_and_a_dlq" {
     error_message = "the scheduler may pass only this task's two roles"
   }
 }
+
+run "the_scheduler_role_carries_the_boundary_it_is_given" {
+  command = plan
+  variables {
+    permissions_boundary = "arn:aws:iam::123456789012:policy/flightdelay-permissions-boundary-test"
+  }
+  assert {
+    condition     = aws_iam_role.scheduler.permissions_boundary == "arn:aws:iam::123456789012:policy/flightdelay-permissions-boundary-test"
+    error_message = "the scheduler role carries the environment's permissions boundary"
+  }
+}
