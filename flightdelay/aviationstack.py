@@ -4,6 +4,7 @@ conditions stage reads).
 
 Transient failures (timeouts, 5xx, ``rate_limit_reached``, a malformed page) are retried with
 exponential backoff and jitter, a bounded number of times; key, plan and quota errors fail at once.
+A body is decoded a bounded step at a time and refused past ``max_page_bytes`` (a gzip bomb).
 The access key travels only as a query parameter: no message, log line or exception text built
 here contains the request URL, and the key is masked in every page the provider sends back.
 """
@@ -13,7 +14,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -30,11 +32,21 @@ from tenacity import (
     wait_random,
 )
 
-from flightdelay.errors import FetchError, ProviderAuthError, QuotaExhausted, RequestBudgetExceeded
+from flightdelay.errors import (
+    FetchError,
+    PageTooLarge,
+    ProviderAuthError,
+    QuotaExhausted,
+    RequestBudgetExceeded,
+)
 
 log = logging.getLogger(__name__)
 MASKED_KEY_MIN_LENGTH = 8  # real Aviation Stack keys have 32 characters
 MAX_RETRY_AFTER_SECONDS = 300.0  # a provider's Retry-After is honoured up to this
+DEFAULT_MAX_PAGE_BYTES = 50 * 1024 * 1024  # as FLIGHTDELAY_FETCH_MAX_PAGE_BYTES (flightdelay/config.py)
+# The most one step of decompression may produce. httpx's own decoder inflates each network read
+# (64 KB) whole: about 64 MB from a gzip bomb in one step, before any bound could be checked.
+DECODE_STEP = 64 * 1024
 
 AUTH_CODES = {
     "invalid_access_key": "the access key is invalid (check FLIGHTDELAY_AVIATIONSTACK_KEY)",
@@ -101,6 +113,41 @@ class Budget:
         self.used += 1
 
 
+def _count(value: Any) -> int | None:
+    """A pagination number as the provider writes it (an int, or digits in a string), else None."""
+    if isinstance(value, bool) or not (
+        isinstance(value, int) or (isinstance(value, str) and value.isdigit())
+    ):
+        return None
+    return int(value)
+
+
+def _decoded(raw: Iterable[bytes], encoding: str, where: str) -> Iterator[bytes]:
+    """The body decoded from its Content-Encoding (identity or gzip: what the request accepts), in
+    pieces of at most DECODE_STEP bytes however much a piece of the body inflates to."""
+    if encoding in ("", "identity"):
+        yield from raw
+        return
+    if encoding not in ("gzip", "x-gzip"):
+        raise TransientError(
+            f"undecodable body: Content-Encoding {encoding[:20]!r} was not asked for {where}"
+        )
+    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)  # 16+: the gzip wrapper, not raw zlib
+    try:
+        for data in raw:
+            while True:  # a full step may leave output pending inside zlib: drain it a step at a time
+                piece = inflate.decompress(data, DECODE_STEP)
+                data = inflate.unconsumed_tail
+                if piece:
+                    yield piece
+                if not data and len(piece) < DECODE_STEP:
+                    break
+    except zlib.error:
+        raise TransientError(f"undecodable body: its Content-Encoding is wrong {where}") from None
+    if not inflate.eof:
+        raise TransientError(f"undecodable body: the gzip stream is cut short {where}")
+
+
 def parse_page(status: int, body: bytes) -> dict[str, Any]:
     """The page's JSON, or the error it means (whatever the HTTP status says)."""
     try:
@@ -130,12 +177,17 @@ def parse_page(status: int, body: bytes) -> dict[str, Any]:
     pagination = payload.get("pagination")
     if not isinstance(pagination, dict):
         raise TransientError("malformed page: pagination is not an object")
-    total = pagination.get("total")
-    if isinstance(total, bool) or not (
-        isinstance(total, int) or (isinstance(total, str) and total.isdigit())
-    ):
-        raise TransientError(f"malformed page: pagination.total is {str(total)[:20]!r}, not a count")
-    pagination["total"] = int(total)
+    total = _count(pagination.get("total"))
+    if total is None:
+        raise TransientError(
+            f"malformed page: pagination.total is {str(pagination.get('total'))[:20]!r}, not a count"
+        )
+    limit = _count(pagination.get("limit"))
+    if not limit:  # the next page starts at offset + limit: without one the listing cannot be followed
+        raise TransientError(
+            f"malformed page: pagination.limit is {str(pagination.get('limit'))[:20]!r}, not a page size"
+        )
+    pagination["total"], pagination["limit"] = total, limit
     return payload
 
 
@@ -153,6 +205,7 @@ class AviationStackClient:
         on_page: Callable[[Page], None] | None = None,
         page_deadline_seconds: float = 60.0,
         deadline: Deadline | None = None,
+        max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES,
     ) -> None:
         self._http = http
         self._url = base_url.rstrip("/") + "/flights"
@@ -164,9 +217,11 @@ class AviationStackClient:
         self._on_page = on_page
         self.page_deadline_seconds = page_deadline_seconds
         self.deadline = deadline or Deadline(seconds=3600.0)
+        self.max_page_bytes = max_page_bytes
         self._backoff = wait_exponential(multiplier=backoff_seconds, max=60) + wait_random(0, backoff_seconds)
         self.retries = 0
         self.pages = 0
+        self.listed = 0  # records the provider's listings said they hold (pagination.total), all airports
 
     def _log_retry(self, state: RetryCallState) -> None:
         self.retries += 1
@@ -194,18 +249,25 @@ class AviationStackClient:
         where = f"({airport}, offset {offset})"
         self.deadline.check()
         page_deadline = time.monotonic() + self.page_deadline_seconds
+        # Only what _decoded can bound: httpx would otherwise offer br or zstd when their packages are there.
+        headers = {"Accept-Encoding": "gzip"}
         try:
-            with self._http.stream("GET", self._url, params=params) as response:
+            with self._http.stream("GET", self._url, params=params, headers=headers) as response:
                 chunks = []
-                for chunk in response.iter_bytes():  # each read has the timeout; the page has a deadline
+                size = 0
+                encoding = response.headers.get("content-encoding", "").strip().lower()
+                # iter_raw: the body as sent, decoded here a step at a time; each read has the
+                # timeout, the page has a deadline, and its decoded size a bound.
+                for chunk in _decoded(response.iter_raw(), encoding, where):
+                    size += len(chunk)
+                    if size > self.max_page_bytes:  # leaving the block closes the connection: no more is read
+                        raise PageTooLarge(where, limit=self.max_page_bytes, decoded=size)
                     chunks.append(chunk)
                     if time.monotonic() > page_deadline:
                         raise TransientError(
                             f"the page took longer than {self.page_deadline_seconds:g} s {where}"
                         )
                 content = b"".join(chunks)
-        except httpx.DecodingError:
-            raise TransientError(f"undecodable body: its Content-Encoding is wrong {where}") from None
         except httpx.TimeoutException:
             raise TransientError(f"request timed out ({airport}, offset {offset})") from None
         except httpx.TransportError as exc:
@@ -258,20 +320,32 @@ class AviationStackClient:
 
     def flights(self, day: date | None, airport: str) -> Iterator[dict[str, Any]]:
         """Every record for flights departing ``airport`` on ``day`` (None: as they stand now), page
-        by page."""
+        by page.
+
+        Aviation Stack's contract (aviationstack.com/documentation): ``offset`` is a position in the
+        whole listing ("an offset of 10 in combination with a limit of 10 will show results 10-20"),
+        and ``pagination`` returns the ``limit`` applied, the ``count`` on this page and the ``total``
+        of the listing. A page therefore covers ``limit`` positions even when it holds fewer records
+        (``count < limit`` before the end: records the provider left out). The next page starts at
+        offset + limit, the limit as the provider reports it (a plan may cap the one asked for),
+        until offset reaches total. Stepping by ``count`` instead asks again for the part of the
+        window already answered (records twice, more requests), and stopping at an empty page drops
+        every page after it.
+        """
         offset = 0
         first_total: int | None = None
         while True:
             payload = self.page(day, airport, offset)
-            data = payload["data"]
-            total = payload["pagination"]["total"]
-            first_total = total if first_total is None else first_total
+            total, limit = payload["pagination"]["total"], payload["pagination"]["limit"]
+            if first_total is None:
+                first_total = total
+                self.listed += total
             if total < first_total:  # the day changed under the fetch: part of it would be lost
                 raise FetchError(
                     f"pagination.total shrank from {first_total} to {total} mid-run ({airport}, offset "
                     f"{offset}): the provider's day changed while it was read; re-run the day"
                 )
-            yield from data
-            offset += len(data)
-            if not data or offset >= total:
+            yield from payload["data"]
+            offset += limit
+            if offset >= total:
                 return

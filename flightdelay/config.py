@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     fetch_max_rejected_share: float = Field(0.5, ge=0.0, le=1.0)
     fetch_page_deadline_seconds: float = Field(60.0, gt=0)
     fetch_run_deadline_seconds: float = Field(1800.0, gt=0)
+    # A page is decoded up to this many bytes, then refused (a gzip bomb inflates ~1000:1). A full page
+    # of 100 flights is 100-200 KB of JSON: 50 MB is far above any real page and far below harm.
+    fetch_max_page_bytes: int = Field(50 * 1024 * 1024, ge=64 * 1024)
 
     # --- conditions: the airports' weather (METAR, Aviation Weather Center; no key)
     aviationweather_url: str = "https://aviationweather.gov/api/data"

@@ -17,7 +17,8 @@
      └── FetchError                     the flight data provider failed
           ├── ProviderAuthError         bad/missing key, inactive account, plan restriction
           ├── QuotaExhausted            monthly quota used up: retrying cannot help
-          └── RequestBudgetExceeded     the run would exceed its configured request budget
+          ├── RequestBudgetExceeded     the run would exceed its configured request budget
+          └── PageTooLarge              a page decodes to more than the bound (a gzip bomb): not retried
 
 The edges translate these: the CLI into one line and an exit code, the API into a status and a
 short ``detail`` sentence.
@@ -140,6 +141,19 @@ class QuotaExhausted(FetchError):
 
 class RequestBudgetExceeded(FetchError):
     exit_code = 7
+
+
+class PageTooLarge(FetchError):
+    """A provider's page decodes to more than the bound: reading stopped there, and a retry would
+    only inflate it again."""
+
+    def __init__(self, where: str, *, limit: int, decoded: int) -> None:
+        super().__init__(
+            f"the page {where} decodes to more than {limit:,} bytes (FLIGHTDELAY_FETCH_MAX_PAGE_BYTES): "
+            f"stopped reading it at {decoded:,}"
+        )
+        self.limit = limit
+        self.decoded = decoded
 
 
 class PortInUse(FlightDelayError):

@@ -5,7 +5,8 @@ It speaks the provider's contract as its users see it: ``access_key`` checked, `
 pagination (limit at most 100), the same JSON shape, local times written with a misleading
 "+00:00", codeshare entries beside the operating flight, ``delay`` null unless the flight was late,
 and error bodies ``{"error": {"code", "message", "context"}}``. Faults can be scripted (one per
-request, in order) so tests and demos see rate limits, 5xx, slow or malformed pages.
+request, in order) so tests and demos see rate limits, 5xx, slow or malformed pages, gzip bodies (one
+a bomb), and short pages.
 
     flightdelay replay-server --port 8081 --key demo-key --fault rate_limit --fault server_error
 """
@@ -13,6 +14,7 @@ request, in order) so tests and demos see rate limits, 5xx, slow or malformed pa
 from __future__ import annotations
 
 import contextlib
+import gzip
 import json
 import logging
 import threading
@@ -37,6 +39,12 @@ FAULTS = (
     # a page that parses but does not keep the contract
     "pagination_null", "total_lots", "record_string", "departure_string", "fake_gzip", "shrink_total",
     "empty", "garbage", "retry_after", "trickle",
+    # bodies sent gzip-encoded: a well-formed page, and a bomb (a small body that inflates to BOMB_BYTES)
+    "gzip", "gzip_bomb",
+    # pages shorter than their limit though more follow (SHORT_PAGE_GAP), or a limit cut by the plan
+    "short_pages", "capped_limit",
+    # a page with no records though the listing goes on past it
+    "hollow_page",
 )  # fmt: skip
 MAX_LIMIT = 100
 DEFAULT_CLOCK = datetime(2013, 12, 31, 23, 59, tzinfo=UTC)
@@ -44,6 +52,15 @@ GZIP_CLAIM = b"\x00fake-gzip\x00"
 RETRY_AFTER = b"\x00retry-after\x00"
 TRICKLE = b"\x00trickle\x00"
 TRICKLE_SECONDS_PER_BYTE = 0.01
+GZIP_BODY = b"\x00gzip\x00"
+# The bomb: a real page padded with whitespace to 10 MB (still valid JSON, so only a bound on decoding
+# stops it), about 10 KB once compressed.
+BOMB_BYTES = 10 * 1024 * 1024
+# short_pages: the provider leaves out every record whose position in the listing is a multiple of
+# this, as a provider that drops records it cannot render after paging does; count < limit though
+# more pages follow.
+SHORT_PAGE_GAP = 10
+CAPPED_LIMIT = 50
 # Marketing partners that sell seats on the operating carrier's flights (codeshares).
 PARTNERS = {"AA": "BA", "UA": "LH", "DL": "AF", "B6": "EK", "US": "QR", "WN": "SQ"}
 
@@ -278,6 +295,8 @@ class ReplayServer:
             return 403, json.dumps(
                 _error("function_access_restricted", "limit above 100 needs a higher plan.")
             ).encode()
+        if fault == "capped_limit":  # the provider applies (and reports) a smaller limit than asked
+            limit = min(limit, CAPPED_LIMIT)
         dep = query.get("dep_iata", [""])[0] or None
         listed = records_for(day) if day is not None else records_now(self.clock)
         rows: list[Any] = [r for r in listed if dep is None or r["departure"]["iata"] == dep]
@@ -287,6 +306,11 @@ class ReplayServer:
             unreadable = {"flight_date": "not a date", "departure": {}, "arrival": {}}
             rows = [unreadable] * (len(rows) - 1) + rows[:1]
         page = rows[offset : offset + limit]
+        if fault == "short_pages":
+            window = enumerate(page, start=offset)
+            page = [row for position, row in window if position % SHORT_PAGE_GAP]
+        elif fault == "hollow_page":
+            page = []
         total: Any = len(rows)
         if fault == "record_string":
             page = ["this record is a string", *page[1:]]
@@ -304,6 +328,10 @@ class ReplayServer:
             return 200, body[: len(body) // 2]
         if fault == "trickle":  # the whole page, one byte at a time: no single read ever times out
             return 200, TRICKLE + body
+        if fault == "gzip":
+            return 200, GZIP_BODY + gzip.compress(body)
+        if fault == "gzip_bomb":
+            return 200, GZIP_BODY + gzip.compress(body.ljust(BOMB_BYTES, b" "), compresslevel=9)
         return 200, body
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
@@ -323,6 +351,9 @@ class ReplayServer:
                 self.send_header("Content-Type", "application/json")
                 if body.startswith(GZIP_CLAIM):  # the fake_gzip fault: says gzip, sends plain JSON
                     body = body[len(GZIP_CLAIM) :]
+                    self.send_header("Content-Encoding", "gzip")
+                if body.startswith(GZIP_BODY):  # a body that really is gzip
+                    body = body[len(GZIP_BODY) :]
                     self.send_header("Content-Encoding", "gzip")
                 if body.startswith(RETRY_AFTER):
                     body = body[len(RETRY_AFTER) :]

@@ -64,6 +64,7 @@ def _departures(
         budget=budget,
         page_deadline_seconds=settings.fetch_page_deadline_seconds,
         deadline=Deadline(seconds=settings.fetch_run_deadline_seconds),
+        max_page_bytes=settings.fetch_max_page_bytes,
     )
     records = [record for airport in airports for record in client.flights(None, airport)]
     result = normalize(records)

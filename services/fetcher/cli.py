@@ -8,24 +8,38 @@ from typing import Annotated
 import typer
 
 from flightdelay import entry
-from flightdelay.schema import airport_codes
 from flightdelay.storage import open_store
 
 app = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
 
 
+def parse_day(value: str) -> date:
+    """A day as the options take it; a wrong one is answered with what a right one looks like."""
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a day: expected YYYY-MM-DD, e.g. 2013-12-01") from None
+
+
 @app.command()
 def fetch(
     day: Annotated[
-        datetime | None,
-        typer.Option("--date", formats=["%Y-%m-%d"], help="day to fetch (default: yesterday, UTC)"),
+        date | None,
+        typer.Option(
+            "--date", parser=parse_day, metavar="YYYY-MM-DD", help="day to fetch (default: yesterday, UTC)"
+        ),
     ] = None,
     start: Annotated[
-        datetime | None,
-        typer.Option(formats=["%Y-%m-%d"], help="first day of a range to fetch, one day after another"),
+        date | None,
+        typer.Option(
+            parser=parse_day,
+            metavar="YYYY-MM-DD",
+            help="first day of a range to fetch, one day after another",
+        ),
     ] = None,
     end: Annotated[
-        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="last day of the range (with --start)")
+        date | None,
+        typer.Option(parser=parse_day, metavar="YYYY-MM-DD", help="last day of the range (with --start)"),
     ] = None,
     airports: Annotated[str | None, typer.Option(help="comma-separated departure airports (IATA)")] = None,
     force: Annotated[
@@ -34,22 +48,20 @@ def fetch(
 ) -> None:
     """Pull a day (or --start..--end, a day at a time) of flights from Aviation Stack into new/
     (raw pages, clean partition, run summary)."""
-    try:
-        codes = airport_codes(airports) if airports is not None else None
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--airports") from None
     if (start is None) != (end is None) or (start is not None and day is not None):
         raise typer.BadParameter("give --date, or both --start and --end")
     if start is not None and end is not None and start > end:
         raise typer.BadParameter("--start is after --end")
-    from services.fetcher.fetch import run_fetch  # the heavy part, when it runs
+    from services.fetcher.fetch import known_airports, run_fetch  # the heavy part, when it runs
 
+    # Before anything starts: a wrong code is one line and exit 2 (entry.run), as a wrong setting is.
+    codes = known_airports(airports) if airports is not None else None
     settings = entry.start()
     data = open_store(settings.data_url, region=settings.aws_region)
     days: list[date | None] = (
-        [start.date() + timedelta(days=i) for i in range((end - start).days + 1)]
+        [start + timedelta(days=i) for i in range((end - start).days + 1)]
         if start is not None and end is not None
-        else [day.date() if day else None]
+        else [day]
     )
     summaries = []
     for one in days:

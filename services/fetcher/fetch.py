@@ -18,12 +18,14 @@ from typing import Any
 import httpx
 
 from flightdelay import layout
+from flightdelay.airports import timezones
 from flightdelay.aviationstack import AviationStackClient, Budget, Deadline, Page
 from flightdelay.config import Settings
 from flightdelay.errors import ConfigError, FetchError
 from flightdelay.logs import register_secret
 from flightdelay.normalize import normalize
 from flightdelay.partitions import read_partitions, write_partition
+from flightdelay.schema import airport_codes
 from flightdelay.storage import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,22 @@ def _refuse_a_worse_day(
             f"({rejected:,} of {records:,} records rejected): re-run with --force if the provider's day "
             "really is this"
         )
+
+
+def known_airports(codes: str | list[str]) -> list[str]:
+    """IATA codes (comma-separated or listed), upper-cased; ConfigError naming any that is not an
+    airport. The provider answers an unknown code with an empty day, which would pass for a quiet one."""
+    try:
+        listed = airport_codes(codes)
+    except ValueError as exc:
+        raise ConfigError(f"airports: {exc} (--airports or FLIGHTDELAY_FETCH_AIRPORTS)") from None
+    unknown = [code for code in listed if code not in timezones()]
+    if unknown:
+        raise ConfigError(
+            f"unknown airport code {', '.join(unknown)}: no IATA airport has it (--airports or "
+            "FLIGHTDELAY_FETCH_AIRPORTS; e.g. JFK,LGA,EWR)"
+        )
+    return listed
 
 
 def yesterday_utc() -> date:
@@ -67,11 +85,11 @@ def run_fetch(
     A day that would replace a non-empty clean partition with no flights, or with a day whose
     records were mostly rejected (FLIGHTDELAY_FETCH_MAX_REJECTED_SHARE), is refused unless ``force``.
     """
+    airports = known_airports(airports or settings.fetch_airports)
     if settings.aviationstack_key is None:
         raise ConfigError("FLIGHTDELAY_AVIATIONSTACK_KEY is not set: the fetcher needs an Aviation Stack key")
     register_secret(settings.aviationstack_key.get_secret_value())
     day = day or yesterday_utc()
-    airports = airports or settings.fetch_airports
     run_id = new_run_id()
     raw_prefix = layout.raw_prefix(day, run_id)
     started = time.perf_counter()
@@ -100,6 +118,7 @@ def run_fetch(
         on_page=keep_raw,
         page_deadline_seconds=settings.fetch_page_deadline_seconds,
         deadline=Deadline(seconds=settings.fetch_run_deadline_seconds),
+        max_page_bytes=settings.fetch_max_page_bytes,
     )
     records: list[dict[str, Any]] = []
     try:
@@ -139,6 +158,7 @@ def run_fetch(
     finally:
         summary.update(
             pages=client.pages,
+            listed=client.listed,  # above records when the provider's pages left records out
             requests=budget.used,
             retries=client.retries,
             raw_prefix=raw_prefix,

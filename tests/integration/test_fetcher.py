@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,12 +19,20 @@ import pytest
 
 from flightdelay import datasets
 from flightdelay.config import Settings, get_settings
-from flightdelay.errors import FetchError, ProviderAuthError, QuotaExhausted, RequestBudgetExceeded
+from flightdelay.errors import (
+    ConfigError,
+    FetchError,
+    PageTooLarge,
+    ProviderAuthError,
+    QuotaExhausted,
+    RequestBudgetExceeded,
+)
 from flightdelay.features import FlightFeatures
 from flightdelay.layout import partition_key
+from flightdelay.normalize import normalize
 from flightdelay.partitions import read_partitions
 from flightdelay.storage import LocalStore, ObjectStore
-from offline.aviationstack import ReplayServer, records_for
+from offline.aviationstack import BOMB_BYTES, CAPPED_LIMIT, SHORT_PAGE_GAP, ReplayServer, records_for
 from services.fetcher.fetch import run_fetch
 
 KEY = "replay-test-key-8c1f"
@@ -324,3 +334,112 @@ def test_a_run_stops_at_its_deadline(server: ReplayServer, tmp_path: Path) -> No
     with pytest.raises(FetchError, match="deadline"):
         run_fetch(settings_for(server, **limits), LocalStore(tmp_path), DAY, ["LGA"])
     assert time.monotonic() - started < 6
+
+
+# --- what the provider sends: a bounded body, and its pagination contract followed -----------------
+
+
+def test_a_gzip_page_is_decoded(server: ReplayServer, tmp_path: Path) -> None:
+    server.add_faults(*["gzip"] * 4)
+    summary = run_fetch(settings_for(server), LocalStore(tmp_path), DAY, ["LGA"])
+    assert summary["status"] == "succeeded"
+    assert summary["retries"] == 0
+    assert summary["kept"] == len(datasets.load_flights(DAY, DAY).query("origin == 'LGA'"))
+
+
+def test_a_gzip_bomb_is_cut_at_the_page_bound_and_fails_the_run(server: ReplayServer, tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    server.add_faults("gzip_bomb")  # about 10 KB on the wire, 10 MB of valid JSON once inflated
+    bound = 1024 * 1024
+    with pytest.raises(
+        PageTooLarge, match=r"more than 1,048,576 bytes \(FLIGHTDELAY_FETCH_MAX_PAGE_BYTES\)"
+    ) as caught:
+        run_fetch(settings_for(server, fetch_max_page_bytes=bound), store, DAY, ["LGA"])
+    assert bound < caught.value.decoded < 2 * bound < BOMB_BYTES  # it stopped soon after the bound
+    assert server.requests == 1  # not retried: a second attempt would only inflate it again
+    (run,) = [json.loads(store.get(k).data) for k in store.list("new/runs/")]
+    assert (run["status"], run["error_type"]) == ("failed", "PageTooLarge")
+    assert not store.exists(partition_key("new/clean", DAY))
+
+
+def lga_listing() -> list[dict[str, Any]]:
+    """The provider's whole listing of LGA departures on DAY, in its order."""
+    return [record for record in records_for(DAY) if record["departure"]["iata"] == "LGA"]
+
+
+def requested_offsets(store: ObjectStore, summary: dict[str, Any]) -> list[int]:
+    """The offsets the run asked for, read from the raw pages it kept (one per request)."""
+    keys = store.list(f"{summary['raw_prefix']}/")
+    return sorted(
+        int(m.group(1)) for key in keys if (m := re.search(r"/LGA-(\d+)(\.attempt\d+)?\.json$", key))
+    )
+
+
+def test_short_pages_are_followed_by_the_providers_limit_not_their_length(
+    server: ReplayServer, tmp_path: Path
+) -> None:
+    """Aviation Stack's offset is a position in the whole listing ("an offset of 10 with a limit of 10
+    shows results 10-20"): a page that holds fewer records than its limit still covers limit positions,
+    so the next page starts at offset + limit."""
+    store = LocalStore(tmp_path)
+    server.add_faults(*["short_pages"] * 20)
+    summary = run_fetch(settings_for(server), store, DAY, ["LGA"])
+    listing = lga_listing()
+    served = [record for position, record in enumerate(listing) if position % SHORT_PAGE_GAP]
+    expected = normalize(served, day=DAY.isoformat())
+    assert summary["status"] == "succeeded"
+    assert requested_offsets(store, summary) == list(range(0, len(listing), 100))  # each window once
+    assert summary["records"] == len(served)  # every record served, once
+    assert (summary["kept"], summary["duplicates_dropped"]) == (len(expected.clean), expected.duplicates)
+
+
+def test_an_empty_page_before_the_end_does_not_end_the_listing(server: ReplayServer, tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    server.add_faults("ok", "hollow_page")  # offset 100 answers no records; 200 and 300 still follow
+    summary = run_fetch(settings_for(server), store, DAY, ["LGA"])
+    listing = lga_listing()
+    assert summary["status"] == "succeeded"
+    assert requested_offsets(store, summary) == list(range(0, len(listing), 100))
+    assert summary["records"] == len(listing) - 100
+    assert summary["listed"] == len(listing)  # the gap is on the record: listed 357, served 257
+
+
+def test_a_limit_the_provider_caps_is_the_one_followed(server: ReplayServer, tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    server.add_faults(*["capped_limit"] * 20)
+    summary = run_fetch(settings_for(server), store, DAY, ["LGA"])
+    assert summary["status"] == "succeeded"
+    assert requested_offsets(store, summary) == list(range(0, len(lga_listing()), CAPPED_LIMIT))
+    assert summary["records"] == len(lga_listing())
+
+
+# --- what a person sees --------------------------------------------------------------------------
+
+
+def test_an_unknown_airport_is_a_one_line_error_naming_it(server: ReplayServer, tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "FLIGHTDELAY_DATA_URL": str(tmp_path),
+        "FLIGHTDELAY_AVIATIONSTACK_URL": server.url,
+        "FLIGHTDELAY_AVIATIONSTACK_KEY": KEY,
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "services.fetcher", "--date", str(DAY), "--airports", "LGA,XYZ"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr  # configuration invalid (services/fetcher/README.md)
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: ")
+    assert "XYZ" in line
+    assert "LGA" not in line.split(":", 1)[1].split("(")[0]  # names the wrong code, not the good one
+    assert server.requests == 0
+
+
+def test_an_unknown_airport_in_the_settings_fetches_nothing(server: ReplayServer, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="XYZ"):
+        run_fetch(settings_for(server, fetch_airports="JFK,XYZ"), LocalStore(tmp_path), DAY)
+    assert server.requests == 0
