@@ -38,6 +38,11 @@ output "task_families" {
   value       = module.flightdelay.task_families
 }
 
+output "alarm_topic_arn" {
+  description = "SNS topic every alarm and failed task publishes to (subscribe e-mail, chat or a pager to it)."
+  value       = module.flightdelay.alarm_topic_arn
+}
+
 output "aviationstack_key_parameter" {
   description = "Put the Aviation Stack key here (aws ssm put-parameter --type SecureString --key-id alias/<stack>-secrets); Terraform never manages it."
   value       = module.flightdelay.aviationstack_key_parameter

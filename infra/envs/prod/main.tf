@@ -22,6 +22,7 @@ module "flightdelay" {
   image_registry             = var.image_registry
   dockerhub_namespace        = var.dockerhub_namespace
   certificate_arn            = var.certificate_arn == "" ? null : var.certificate_arn
+  enable_http_warning        = true # prod over plain HTTP warns at every plan
   alarm_email                = var.alarm_email == "" ? null : var.alarm_email
   nat_gateway_mode           = "per_az"
   api_task                   = { desired_count = 2, min_count = 2, max_count = 8 }

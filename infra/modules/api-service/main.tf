@@ -150,6 +150,15 @@ resource "aws_lb_listener" "http" {
   tags = var.tags
 }
 
+# A failed check is a warning at plan and apply, never an error: a first prod apply without a
+# certificate still works, and says so (https://developer.hashicorp.com/terraform/language/checks).
+check "https_listener" {
+  assert {
+    condition     = !var.enable_http_warning || local.https
+    error_message = "${var.name} serves plain HTTP: no certificate_arn is set, so requests and answers cross the internet unencrypted. Set certificate_arn (an ACM certificate for the API's domain) to serve HTTPS and redirect HTTP to it."
+  }
+}
+
 resource "aws_lb_listener" "https" {
   count             = local.https ? 1 : 0
   load_balancer_arn = aws_lb.this.arn

@@ -81,6 +81,12 @@ variable "certificate_arn" {
   default     = null
 }
 
+variable "enable_http_warning" {
+  type        = bool
+  description = "Warn at plan time when the load balancer serves plain HTTP (no certificate_arn): true for an environment that must serve HTTPS (prod)."
+  default     = false
+}
+
 variable "access_logs_bucket" {
   type        = string
   description = "Bucket for the ALB access logs (the storage module's log bucket)."

@@ -146,6 +146,26 @@ resource "aws_cloudwatch_metric_alarm" "unhealthy_hosts" {
   tags                = var.tags
 }
 
+# UnHealthyHostCount stays 0 when no target is registered at all (every task failed to start, or
+# the service has none): this one alarms when nothing healthy serves, whatever the reason.
+resource "aws_cloudwatch_metric_alarm" "no_healthy_hosts" {
+  count               = var.alb == null ? 0 : 1
+  alarm_name          = "${var.name_prefix}-api-no-healthy-hosts"
+  alarm_description   = "No API task passes the load balancer's health check for 3 minutes: every request gets a 503"
+  namespace           = "AWS/ApplicationELB"
+  metric_name         = "HealthyHostCount"
+  dimensions          = { TargetGroup = var.alb.target_group_arn_suffix, LoadBalancer = var.alb.arn_suffix }
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 3
+  threshold           = 1
+  comparison_operator = "LessThanThreshold"
+  treat_missing_data  = "breaching" # no datapoint: no target registered, nothing serves
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn]
+  tags                = var.tags
+}
+
 # --- the daily tasks ------------------------------------------------------------------------------
 resource "aws_cloudwatch_metric_alarm" "task_failures" {
   for_each            = var.dead_letter_queue_names
@@ -164,12 +184,14 @@ resource "aws_cloudwatch_metric_alarm" "task_failures" {
   tags                = var.tags
 }
 
-# The fetcher logs one "fetch run" line per run; a successful one counts here.
+# The fetcher logs one "fetch run" line per run, success or failure (services/fetcher/fetch.py), as
+# a JSON line on stdout that the awslogs driver puts in its log group: {"message": "fetch run",
+# "status": "succeeded", "kept": 1234, ...}. A succeeded run that kept flights counts 1.
 resource "aws_cloudwatch_log_metric_filter" "fetch_succeeded" {
   count          = contains(var.services, "fetcher") ? 1 : 0
   name           = "${var.name_prefix}-fetch-succeeded"
   log_group_name = aws_cloudwatch_log_group.this["fetcher"].name
-  pattern        = "{ $.message = \"fetch run\" && $.status = \"succeeded\" }"
+  pattern        = "{ $.message = \"fetch run\" && $.status = \"succeeded\" && $.kept > 0 }"
   metric_transformation {
     name          = "FetchSucceeded"
     namespace     = "flightdelay/${var.name_prefix}"
@@ -178,25 +200,27 @@ resource "aws_cloudwatch_log_metric_filter" "fetch_succeeded" {
   }
 }
 
+# Sum < 1 over the span, hour by hour: every hour of it without a success breaches. The fetcher runs
+# once a day, so most hours have no fetcher log at all; those must count as breaching, or the alarm
+# could never fire (a failing run breaches one hour a day, never 26 in a row; a fetcher that never
+# runs breaches none). A new environment therefore alarms until its first successful fetch.
+# Periods of an hour may span up to 7 days (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html).
 resource "aws_cloudwatch_metric_alarm" "fetch_stale" {
   count               = contains(var.services, "fetcher") ? 1 : 0
   alarm_name          = "${var.name_prefix}-no-successful-fetch"
-  alarm_description   = "No successful fetch in ${var.thresholds.fetch_freshness_hours} hours"
-  namespace           = "flightdelay/${var.name_prefix}"
-  metric_name         = "FetchSucceeded"
+  alarm_description   = "No fetch that kept flights in ${var.thresholds.fetch_freshness_hours} hours (a failing fetcher, or one that never ran)"
+  namespace           = one(aws_cloudwatch_log_metric_filter.fetch_succeeded[0].metric_transformation).namespace
+  metric_name         = one(aws_cloudwatch_log_metric_filter.fetch_succeeded[0].metric_transformation).name
   statistic           = "Sum"
   period              = 3600
   evaluation_periods  = var.thresholds.fetch_freshness_hours
   datapoints_to_alarm = var.thresholds.fetch_freshness_hours # every hour of the span without a success
   threshold           = 1
   comparison_operator = "LessThanThreshold"
-  # Hours with fetcher logs but no success count as failures (the filter's default value is 0).
-  # Hours with no fetcher logs at all are not: a new environment does not alarm before its first
-  # run, and a task that never starts is caught by the schedule and task-exit alarms instead.
-  treat_missing_data = "notBreaching"
-  alarm_actions      = [aws_sns_topic.alarms.arn]
-  ok_actions         = [aws_sns_topic.alarms.arn]
-  tags               = var.tags
+  treat_missing_data  = "breaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn]
+  tags                = var.tags
 }
 
 # The evaluator's daily watch of the live model logs its figures in CloudWatch embedded metric
@@ -291,28 +315,48 @@ locals {
   ]
 }
 
-# A scheduled task that ends with a failing exit code (ECS "Task State Change" events) → the alarm
-# topic. The evaluator's 10/11/12 (rejected, no decision, nothing to evaluate) are verdicts, not failures.
+# A task of this cluster that ECS could not start (image pull, secret, network: stopCode
+# TaskFailedToStart, no exit code at all), or a scheduled task that ended with a failing exit code
+# (ECS "Task State Change" events, https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_task_events.html)
+# → the alarm topic. The schedules' dead-letter queues catch only a RunTask call that failed; a task
+# that was started and then could not run is caught here. The evaluator's 10/11/12 (rejected, no
+# decision, nothing to evaluate) are verdicts, not failures. The API's own exits are left to the
+# load balancer alarms (a deployment or a scale-in stops its tasks on purpose).
+locals {
+  failed_to_start = { stopCode = ["TaskFailedToStart"] }
+  failed_exit = {
+    group      = [for family in values(var.task_families) : "family:${family}"]
+    containers = { exitCode = [{ "anything-but" = var.success_exit_codes }] }
+  }
+  task_event        = { source = ["aws.ecs"], "detail-type" = ["ECS Task State Change"] }
+  task_failed_match = { clusterArn = [var.cluster_arn], lastStatus = ["STOPPED"] }
+}
+
 resource "aws_cloudwatch_event_rule" "task_failed" {
-  count       = length(var.task_families) > 0 ? 1 : 0
   name        = "${var.name_prefix}-task-failed"
-  description = "A scheduled flightdelay task stopped with a failing exit code"
-  event_pattern = jsonencode({
-    source        = ["aws.ecs"]
-    "detail-type" = ["ECS Task State Change"]
-    detail = {
-      lastStatus = ["STOPPED"]
-      group      = [for family in values(var.task_families) : "family:${family}"]
-      containers = { exitCode = [{ "anything-but" = var.success_exit_codes }] }
-    }
-  })
+  description = "A task of ${var.name_prefix} failed to start, or a scheduled one stopped with a failing exit code"
+  # "$or" needs two branches: without a scheduled task the pattern is the failed start alone.
+  event_pattern = (length(var.task_families) > 0
+    ? jsonencode(merge(local.task_event, { detail = merge(local.task_failed_match, { "$or" = [local.failed_to_start, local.failed_exit] }) }))
+    : jsonencode(merge(local.task_event, { detail = merge(local.task_failed_match, local.failed_to_start) }))
+  )
   tags = var.tags
 }
 
 resource "aws_cloudwatch_event_target" "task_failed" {
-  count = length(var.task_families) > 0 ? 1 : 0
-  rule  = aws_cloudwatch_event_rule.task_failed[0].name
-  arn   = aws_sns_topic.alarms.arn
+  rule = aws_cloudwatch_event_rule.task_failed.name
+  arn  = aws_sns_topic.alarms.arn
+}
+
+# Both used to exist only with scheduled tasks (count); they now always exist.
+moved {
+  from = aws_cloudwatch_event_rule.task_failed[0]
+  to   = aws_cloudwatch_event_rule.task_failed
+}
+
+moved {
+  from = aws_cloudwatch_event_target.task_failed[0]
+  to   = aws_cloudwatch_event_target.task_failed
 }
 
 data "aws_iam_policy_document" "alarm_topic" {
@@ -341,7 +385,7 @@ data "aws_iam_policy_document" "alarm_topic" {
     condition {
       test     = "ArnEquals"
       variable = "aws:SourceArn"
-      values   = ["arn:${data.aws_partition.current.partition}:events:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:rule/${var.name_prefix}-task-failed"]
+      values   = [aws_cloudwatch_event_rule.task_failed.arn]
     }
   }
 }

@@ -56,6 +56,11 @@ variable "cluster_name" {
   description = "ECS cluster name, for the dashboard."
 }
 
+variable "cluster_arn" {
+  type        = string
+  description = "ECS cluster ARN: a task of this cluster that fails to start, or a scheduled one that fails, alarms."
+}
+
 variable "tags" {
   type        = map(string)
   description = "Tags added to every resource."
@@ -70,7 +75,7 @@ variable "api_service_name" {
 
 variable "task_families" {
   type        = map(string)
-  description = "Scheduled task → task family; a failing exit code of any of them alarms."
+  description = "Scheduled task → task family; a failing exit code of any of them alarms (a task that fails to start alarms whatever its family)."
   default     = {}
 }
 

@@ -54,6 +54,7 @@ module "observability" {
   source       = "../../modules/observability"
   name_prefix  = local.name
   cluster_name = module.ecs_cluster.cluster_name
+  cluster_arn  = module.ecs_cluster.cluster_arn
   alarm_email  = var.alarm_email
   alb          = { arn_suffix = module.api.alb_arn_suffix, target_group_arn_suffix = module.api.target_group_arn_suffix }
   dead_letter_queue_names = {
@@ -110,6 +111,7 @@ module "api" {
   data_url                   = "s3://${module.storage.data_bucket_name}"
   log_group_name             = module.observability.log_group_names["api"]
   certificate_arn            = var.certificate_arn
+  enable_http_warning        = var.enable_http_warning
   access_logs_bucket         = module.storage.log_bucket_name
   enable_deletion_protection = var.enable_deletion_protection
   repository_credentials_arn = module.secrets.dockerhub_pull_secret_arn

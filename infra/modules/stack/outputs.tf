@@ -38,6 +38,11 @@ output "task_families" {
   value       = merge({ api = module.api.task_family }, { for k, m in module.schedule : k => m.task_family })
 }
 
+output "alarm_topic_arn" {
+  description = "SNS topic every alarm and failed task publishes to (subscribe e-mail, chat or a pager to it)."
+  value       = module.observability.alarm_topic_arn
+}
+
 output "aviationstack_key_parameter" {
   description = "Put the Aviation Stack key here (aws ssm put-parameter --type SecureString --key-id alias/<stack>-secrets); Terraform never manages it."
   value       = module.secrets.aviationstack_key_parameter_name

@@ -77,6 +77,12 @@ variable "certificate_arn" {
   default     = null
 }
 
+variable "enable_http_warning" {
+  type        = bool
+  description = "Warn at plan time when the ALB serves plain HTTP (no certificate_arn); envs/prod sets it."
+  default     = false
+}
+
 variable "alarm_email" {
   type        = string
   description = "E-mail for the alarms (null: none)."

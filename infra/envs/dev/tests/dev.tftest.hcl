@@ -38,3 +38,16 @@ run "every_role_carries_the_boundary_envs_account_made" {
     error_message = "the dev roles carry the boundary modules/github-oidc names flightdelay-permissions-boundary-dev (the apply role requires it)"
   }
 }
+
+run "the_alarm_topic_is_an_output" {
+  command = plan
+  override_resource {
+    target          = module.flightdelay.module.observability.aws_sns_topic.alarms
+    override_during = plan
+    values          = { arn = "arn:aws:sns:us-east-1:123456789012:flightdelay-dev-alarms" }
+  }
+  assert {
+    condition     = output.alarm_topic_arn == "arn:aws:sns:us-east-1:123456789012:flightdelay-dev-alarms"
+    error_message = "the dev root names the alarm topic (subscribe a pager to it)"
+  }
+}

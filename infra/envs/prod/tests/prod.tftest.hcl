@@ -19,6 +19,13 @@ mock_provider "aws" {
   }
 }
 
+# Prod over plain HTTP fails the api-service check "https_listener": a warning at plan, an error in
+# a test (and a nested module's check cannot be an expected failure here). These runs serve HTTPS;
+# modules/api-service/tests asserts the warning.
+variables {
+  certificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
+}
+
 run "the_prod_environment_plans" {
   command = plan
   assert {
@@ -36,5 +43,18 @@ run "every_role_carries_the_boundary_envs_account_made" {
   assert {
     condition     = local.permissions_boundary == "arn:aws:iam::123456789012:policy/flightdelay-permissions-boundary-prod"
     error_message = "the prod roles carry the boundary modules/github-oidc names flightdelay-permissions-boundary-prod (the apply role requires it)"
+  }
+}
+
+run "the_alarm_topic_is_an_output" {
+  command = plan
+  override_resource {
+    target          = module.flightdelay.module.observability.aws_sns_topic.alarms
+    override_during = plan
+    values          = { arn = "arn:aws:sns:us-east-1:123456789012:flightdelay-prod-alarms" }
+  }
+  assert {
+    condition     = output.alarm_topic_arn == "arn:aws:sns:us-east-1:123456789012:flightdelay-prod-alarms"
+    error_message = "the prod root names the alarm topic (subscribe a pager to it)"
   }
 }

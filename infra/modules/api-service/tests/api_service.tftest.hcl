@@ -50,3 +50,23 @@ run "with_a_certificate_http_redirects_to_https" {
     error_message = "with a certificate, HTTP redirects and HTTPS serves"
   }
 }
+
+run "an_environment_that_must_serve_https_warns_over_plain_http" {
+  command = plan
+  variables {
+    enable_http_warning = true
+  }
+  expect_failures = [check.https_listener]
+}
+
+run "with_a_certificate_the_https_check_passes" {
+  command = plan
+  variables {
+    enable_http_warning = true
+    certificate_arn     = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
+  }
+  assert {
+    condition     = length(aws_lb_listener.https) == 1
+    error_message = "with a certificate, HTTPS serves (and the check holds: no expected failure here)"
+  }
+}

@@ -48,3 +48,16 @@ run "the_environment_name_is_validated" {
   }
   expect_failures = [var.environment]
 }
+
+run "the_alarm_topic_is_an_output" {
+  command = plan
+  override_resource {
+    target          = module.observability.aws_sns_topic.alarms
+    override_during = plan
+    values          = { arn = "arn:aws:sns:us-east-1:123456789012:flightdelay-dev-alarms" }
+  }
+  assert {
+    condition     = output.alarm_topic_arn == "arn:aws:sns:us-east-1:123456789012:flightdelay-dev-alarms"
+    error_message = "the stack names the alarm topic (subscribe a pager to it)"
+  }
+}
