@@ -60,11 +60,11 @@ TF_DIRS  := $(sort $(wildcard infra/modules/*)) infra/envs/account infra/envs/de
 CHECKOV  := .venv-checkov/bin/checkov
 DOCKERFILES := Dockerfile
 
-# checkov pins an old boto3, so it lives in a virtual environment of its own.
-$(CHECKOV):
-	$(PYTHON) -m venv .venv-checkov
-	.venv-checkov/bin/python -m pip install --quiet --upgrade pip
-	.venv-checkov/bin/python -m pip install --quiet 'checkov==3.3.30'
+# checkov pins an old boto3, so it lives in a virtual environment of its own (installed by uv:
+# pip took minutes to resolve it on a fresh machine).
+$(CHECKOV): $(STAMP)
+	$(BIN)/uv venv --quiet --allow-existing .venv-checkov --python $(BIN)/python
+	$(BIN)/uv pip install --quiet --python .venv-checkov/bin/python 'checkov==3.3.30'
 
 check-infra: setup $(CHECKOV) ## terraform fmt/validate/test, checkov, hadolint, zizmor, workflow rules
 	@if command -v terraform >/dev/null; then \

@@ -61,6 +61,7 @@ def test_the_table_names_every_stage_of_the_loop() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)  # two trainings and a fortnight of the loop; CI runs it beside deploy-local
 def test_a_newcomer_runs_the_readme_path_as_written(tmp_path: Path) -> None:
     bin_dir = Path(sys.executable).parent
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLIGHTDELAY_")}
