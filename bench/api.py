@@ -47,7 +47,7 @@ from typing import Any
 import httpx
 import joblib
 import numpy as np
-from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]  # ships no type hints
+from threadpoolctl import threadpool_limits
 
 from bench.api_apps import frame_of
 from flightdelay import answers, conditions, datasets, layout, schema

@@ -23,7 +23,7 @@ import joblib
 import pandas as pd
 from fastapi import FastAPI
 from pydantic import BaseModel
-from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]  # ships no type hints
+from threadpoolctl import threadpool_limits
 
 from flightdelay import schema
 from services.api.schemas import BatchIn, ConditionsUsed, FlightIn, PredictionOut

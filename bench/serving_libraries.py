@@ -68,7 +68,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
-from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]  # ships no type hints
+from threadpoolctl import threadpool_limits
 
 from flightdelay import datasets, schema
 from flightdelay.ensemble import blended_probability

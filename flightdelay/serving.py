@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +32,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+from packaging.specifiers import SpecifierSet
 from scipy import sparse
 from scipy.special import expit
 from sklearn.compose import ColumnTransformer
@@ -76,23 +76,10 @@ class UnsupportedScikitLearn(RuntimeWarning):
     """The installed scikit-learn is outside SUPPORTED_SKLEARN: models are served by predict_proba."""
 
 
-def _release(text: str) -> tuple[int, int, int] | None:
-    """'1.9.1' → (1, 9, 1); None for a pre-release or a development build (never tested)."""
-    match = re.fullmatch(r"(\d+)\.(\d+)(?:\.(\d+))?(?:\.post\d+)?", text)
-    if match is None:
-        return None
-    major, minor, patch = match.groups()
-    return int(major), int(minor), int(patch or 0)
-
-
 def in_supported_range(installed: str, supported: str = SUPPORTED_SKLEARN) -> bool:
-    """Whether a scikit-learn version is within a range written as ``>=A.B.C,<D.E``."""
-    bounds = re.fullmatch(r">=([\d.]+),<([\d.]+)", supported)
-    low, high = (_release(bounds[1]), _release(bounds[2])) if bounds else (None, None)
-    if low is None or high is None:
-        raise ValueError(f"a supported range reads >=A.B.C,<D.E, not {supported!r}")
-    release = _release(installed)
-    return release is not None and low <= release < high
+    """Whether a scikit-learn version is within a range such as ``>=1.9.1,<1.10`` (PEP 440, by
+    ``packaging``; a pre-release or a development build is never in it: none was tested)."""
+    return SpecifierSet(supported).contains(installed, prereleases=False)
 
 
 @cache

@@ -183,14 +183,13 @@ class Env:
         ]  # fmt: skip
 
     def service_now(self) -> dict[str, Any]:
-        answer: dict[str, Any] = self.clients.ecs.describe_services(
-            cluster=self.cluster, services=[self.service]
-        )
-        return answer["services"][0]  # type: ignore[no-any-return]
+        answer = self.clients.ecs.describe_services(cluster=self.cluster, services=[self.service])
+        service: dict[str, Any] = answer["services"][0]
+        return service
 
     def schedule_target(self, key: str) -> str:
         schedule = self.clients.scheduler.get_schedule(Name=self.schedules[key])
-        return schedule["Target"]["EcsParameters"]["TaskDefinitionArn"]  # type: ignore[no-any-return]
+        return str(schedule["Target"]["EcsParameters"]["TaskDefinitionArn"])
 
     def running(self) -> set[str]:
         arns = self.clients.ecs.list_tasks(cluster=self.cluster, desiredStatus="RUNNING")["taskArns"]
