@@ -26,9 +26,12 @@ from pydantic import BaseModel
 from threadpoolctl import threadpool_limits
 
 from flightdelay import schema
-from services.api.schemas import BatchIn, ConditionsUsed, FlightIn, PredictionOut
+from services.api.schemas import AircraftUsed, BatchIn, ConditionsUsed, FlightIn, PredictionOut
 
 NO_CONDITIONS = ConditionsUsed(known_at=None, hours_ahead=None, weather_age_minutes=None, departures=False)
+NO_AIRCRAFT = AircraftUsed(
+    tail_number=None, found_by=None, previous_flight=None, summary="unknown", recommendation=None
+)
 
 
 def ceiling() -> FastAPI:
@@ -37,7 +40,12 @@ def ceiling() -> FastAPI:
     @app.post("/predict")
     async def predict(flight: FlightIn) -> PredictionOut:
         return PredictionOut(
-            probability=0.25, delayed=False, risk="low", model_version="constant", conditions=NO_CONDITIONS
+            probability=0.25,
+            delayed=False,
+            risk="low",
+            model_version="constant",
+            conditions=NO_CONDITIONS,
+            aircraft=NO_AIRCRAFT,
         )
 
     return app
@@ -69,7 +77,12 @@ def naive() -> FastAPI:
     def predict(flight: FlightIn) -> PredictionOut:
         p = float(model.predict_proba(schema.from_schedule(frame_of([flight])))[0, 1])
         return PredictionOut(
-            probability=p, delayed=p >= 0.3, risk="low", model_version="naive", conditions=NO_CONDITIONS
+            probability=p,
+            delayed=p >= 0.3,
+            risk="low",
+            model_version="naive",
+            conditions=NO_CONDITIONS,
+            aircraft=NO_AIRCRAFT,
         )
 
     return app
@@ -96,6 +109,7 @@ def fair() -> FastAPI:
                 risk="medium" if p >= 0.3 else "low",
                 model_version="fair",
                 conditions=NO_CONDITIONS,
+                aircraft=NO_AIRCRAFT,
             )
             for p in late.tolist()
         ]

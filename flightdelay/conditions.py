@@ -20,12 +20,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field, field_validator
+
+from flightdelay import rotation
 
 MINUTE = "datetime64[m]"
 MAX_WEATHER_AGE_MINUTES = 3 * 60  # METARs are hourly: three missed reports make it stale
@@ -214,9 +216,10 @@ def by_horizon(
 ) -> dict[str, pd.DataFrame]:
     """The same flights seen from each horizon of the mix in turn, by horizon_name (days ahead
     knows nothing; 4 h, 2 h, 1 h know the conditions then): built once, scored by any model."""
+    legs = rotation.Legs.from_flights(departures)  # built once for every horizon
     return {
         horizon_name(hours): for_flights(
-            flights, observations, departures, fixed_horizon(len(flights), hours)
+            flights, observations, departures, fixed_horizon(len(flights), hours), legs=legs
         )
         for hours in HORIZON_MIX
     }
@@ -244,27 +247,56 @@ def for_flights(
     hours_ahead: np.ndarray,
     *,
     departures_hidden: np.ndarray | None = None,
+    legs: rotation.Legs | None = None,
 ) -> pd.DataFrame:
-    """The flights with the conditions known ``hours_ahead`` before each departure, as columns
-    (the names of FEATURES); NaN hours (days ahead) know nothing, and the rows marked in
-    ``departures_hidden`` know the weather only."""
+    """The flights with the conditions known ``hours_ahead`` before each departure, and their
+    aircraft's previous flight as known then (rotation.py, from the legs of ``departures``, or
+    ``legs`` when given), as columns (the names of FEATURES and rotation.FEATURES); NaN hours (days
+    ahead) know nothing, and the rows marked in ``departures_hidden`` know the weather only."""
     departure = _minutes(flights["sched_dep_utc"])
     minutes = np.where(np.isnan(hours_ahead), 0, np.round(hours_ahead * 60)).astype("timedelta64[m]")
     at = np.where(np.isnan(hours_ahead), np.datetime64("NaT"), departure - minutes).astype(MINUTE)
     known = known_at(observations, departures, flights["origin"].to_numpy(dtype=object), at, hours_ahead)
+    legs = legs if legs is not None else rotation.Legs.from_flights(departures)
+    # The same horizons as the conditions: beyond MAX_HORIZON_HOURS (or days ahead) no aircraft.
+    seen = np.where(np.isnan(known.values["hours_ahead"]), np.datetime64("NaT"), at).astype(MINUTE)
+    aircraft = rotation.for_flights(flights, legs, seen)
     if departures_hidden is not None:
         for name in DEPARTURE_FEATURES:
             known.values[name][departures_hidden] = np.nan
-    return flights.assign(**known.values)
+        # The aircraft's state comes from the same opt-in source as the departures (the real-time
+        # list): the rows that learn to serve without one learn without the other.
+        for name in rotation.FEATURES:
+            aircraft.values[name][departures_hidden] = np.nan
+    return flights.assign(**known.values, **aircraft.values)
+
+
+class Leg(BaseModel):
+    """One flight of an aircraft that day as known at the snapshot's time (no actual time after it)."""
+
+    tail_number: str
+    flight_date: date
+    carrier: str
+    flight_number: str | None = None
+    origin: str
+    dest: str
+    sched_dep_utc: datetime
+    sched_arr_utc: datetime | None = None
+    actual_dep_utc: datetime | None = None
+    actual_arr_utc: datetime | None = None
 
 
 class Snapshot(BaseModel):
     """Each airport's conditions as known at ``as_of`` (``conditions/latest.json``): the values of
-    FEATURES but ``hours_ahead``, None where unknown. The API serves flights from it."""
+    FEATURES but ``hours_ahead``, None where unknown; and each aircraft's flights of the day as known
+    then (from the departures, where collected). The API serves flights from it."""
 
     as_of: datetime
     airports: dict[str, dict[str, float | None]]
     sources: dict[str, str] = Field(default_factory=dict, description="where each kind of value came from")
+    aircraft: list[Leg] = Field(
+        default_factory=list, description="the legs of each aircraft that day, as known at as_of"
+    )
 
     @field_validator("as_of")
     @classmethod
@@ -287,6 +319,14 @@ class Snapshot(BaseModel):
         ).reshape(len(rows), len(SNAPSHOT_FEATURES))
         return rows, values
 
+    @cached_property
+    def legs(self) -> rotation.Legs:
+        """The aircraft's legs as rotation.py reads them, built once per snapshot."""
+        if not self.aircraft:
+            return rotation.Legs.empty()
+        frame = pd.DataFrame([leg.model_dump() for leg in self.aircraft])
+        return rotation.Legs.from_flights(frame).as_known_at(self.as_of.astimezone(UTC))
+
 
 def snapshot(
     observations: pd.DataFrame,
@@ -301,6 +341,7 @@ def snapshot(
     at = np.full(len(codes), np.datetime64(as_of.astimezone(UTC).replace(tzinfo=None), "m"))
     known = known_at(observations, departures, codes, at, np.zeros(len(codes)))
     return Snapshot(
+        aircraft=_legs_known_at(departures, as_of),
         as_of=as_of,
         airports={
             str(code): {
@@ -311,6 +352,92 @@ def snapshot(
         },
         sources=dict(sources or {}),
     )
+
+
+def _legs_known_at(departures: pd.DataFrame | None, as_of: datetime) -> list[Leg]:
+    """The departures' legs with an aircraft, every actual time after ``as_of`` left out."""
+    if departures is None or "tail_number" not in departures.columns:
+        return []
+    rows = departures[departures["tail_number"].map(rotation.tail).notna()]
+    moment = pd.Timestamp(as_of.astimezone(UTC))
+
+    def until(values: pd.Series) -> list[datetime | None]:
+        kept = values.where(values <= moment)
+        return [None if pd.isna(v) else v.to_pydatetime() for v in kept]
+
+    actual_dep, actual_arr = until(rows["actual_dep_utc"]), until(rows["actual_arr_utc"])
+    return [
+        Leg(
+            tail_number=str(rotation.tail(row.tail_number)),
+            flight_date=row.flight_date.date(),
+            carrier=row.carrier,
+            flight_number=row.flight_number,
+            origin=row.origin,
+            dest=row.dest,
+            sched_dep_utc=row.sched_dep_utc.to_pydatetime(),
+            sched_arr_utc=None if pd.isna(row.sched_arr_utc) else row.sched_arr_utc.to_pydatetime(),
+            actual_dep_utc=actual_dep[i],
+            actual_arr_utc=actual_arr[i],
+        )
+        for i, row in enumerate(rows.itertuples(index=False))
+    ]
+
+
+@dataclass(frozen=True)
+class Aircraft:
+    """Each flight's aircraft (None: unknown), how it was found ("given" by the caller, "schedule":
+    the snapshot's flight of that carrier, number and day; None), and its previous flight as known
+    at the snapshot's time."""
+
+    tail_number: np.ndarray
+    source: np.ndarray
+    known: rotation.Known
+    legs: rotation.Legs
+
+    @classmethod
+    def unknown(cls, n: int) -> Aircraft:
+        nothing = np.full(n, None, dtype=object)
+        return cls(nothing, nothing.copy(), rotation.Known.unknown(n), rotation.Legs.empty())
+
+    def __getitem__(self, rows: slice) -> Aircraft:
+        return Aircraft(self.tail_number[rows], self.source[rows], self.known[rows], self.legs)
+
+
+def aircraft_from(
+    state: Snapshot | None,
+    carrier: np.ndarray,
+    flight_number: np.ndarray,
+    origin: np.ndarray,
+    tail_number: np.ndarray,
+    departures_local: np.ndarray,
+    departures_utc: np.ndarray,
+) -> Aircraft:
+    """Each flight's aircraft (the tail number given, else the snapshot's flight of that carrier,
+    number, origin and day) and its previous flight as the snapshot knows it: by rotation.known_at at the
+    snapshot's time, for a departure between it and MAX_HORIZON_HOURS after it (as training sees
+    the aircraft); otherwise missing, never a guess."""
+    n = len(carrier)
+    if n == 0:
+        return Aircraft.unknown(0)
+    legs = state.legs if state is not None else rotation.Legs.empty()
+    days = np.asarray(departures_local, dtype="datetime64[D]")
+    tails = np.full(n, None, dtype=object)
+    source = np.full(n, None, dtype=object)
+    for i, (given, c, number, o, day) in enumerate(
+        zip(tail_number, carrier, flight_number, origin, days.astype(np.int64).tolist(), strict=True)
+    ):
+        named = rotation.tail(given)
+        if named is not None:
+            tails[i], source[i] = named, "given"
+        elif not np.isnat(days[i]) and (found := legs.resolve(c, number, o, day)) is not None:
+            tails[i], source[i] = found, "schedule"
+    at = np.full(n, np.datetime64("NaT"), dtype=MINUTE)
+    if state is not None:
+        as_of = np.datetime64(state.as_of.replace(tzinfo=None), "m")
+        hours = (departures_utc - as_of).astype("timedelta64[m]").astype(float) / 60.0
+        usable = ~np.isnat(departures_utc) & (hours >= 0) & (hours <= MAX_HORIZON_HOURS)
+        at[usable] = as_of
+    return Aircraft(tails, source, rotation.known_at(legs, tails, days, departures_utc, at), legs)
 
 
 def known_from(

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from flightdelay import conditions
+from flightdelay import conditions, rotation
 from flightdelay.features import FEATURES
 
 Scale = Literal["log_odds", "probability"]
@@ -215,6 +215,10 @@ WORDS = {
     "recent_departures": "how many flights just left",
     "recent_late_share": "how many recent departures were late",
     "recent_mean_delay": "the recent departures' delays",
+    "prev_leg_left": "whether the aircraft's previous flight has left",
+    "prev_leg_delay": "the delay of the aircraft's previous flight",
+    "turnaround_minutes": "the aircraft's time to turn around",
+    "legs_before": "how many flights the aircraft flew before",
 }
 ADVICE = {
     "time": "Later departures inherit the day's delays: an earlier flight is usually more punctual.",
@@ -222,6 +226,7 @@ ADVICE = {
     "recent": "Departures at this airport are running late right now: allow extra time.",
     "schedule": "This airline, route or airport is often late: leave buffer time for connections.",
     "holiday": "Holiday traffic raises the risk: allow extra time.",
+    "aircraft": "The aircraft's previous flight raises the risk: check its status before you leave.",
 }
 
 
@@ -234,6 +239,8 @@ def _advice_for(reason: str) -> str:
         return ADVICE["recent"]
     if reason == "days_to_holiday":
         return ADVICE["holiday"]
+    if reason == "aircraft":
+        return ADVICE["aircraft"]
     return ADVICE["schedule"]
 
 
@@ -258,8 +265,10 @@ REASONS: dict[str, tuple[str, ...]] = {
     "flight_length": ("distance_km", "block_minutes"),
     "weather": conditions.WEATHER_FEATURES,
     "recent_departures": conditions.DEPARTURE_FEATURES,
+    "aircraft": rotation.FEATURES,
 }
 WORDS.update(
+    aircraft="the aircraft's previous flight",
     flight_length="the flight's length",
     weather="the weather at the departure airport",
     recent_departures="how the airport's departures are going",

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from flightdelay import conditions
+from flightdelay import conditions, rotation
 from flightdelay.airports import distance_km
 from flightdelay.records import FeatureColumn
 
@@ -38,7 +38,8 @@ TIMETABLE = (
 )
 # Then the conditions at the origin as known some hours before departure (conditions.py): columns of
 # the same names in the rows given to ``transform``; absent or NaN means unknown.
-NUMERIC = TIMETABLE + conditions.FEATURES
+# Then the aircraft's previous flight as known at that time (rotation.py), read the same way.
+NUMERIC = TIMETABLE + conditions.FEATURES + rotation.FEATURES
 FEATURES = CATEGORICAL + NUMERIC
 # Columns of the normalized table the features read: all known before departure (the conditions'
 # columns are read too where present).
@@ -127,10 +128,13 @@ class FlightFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # 
             _slot(str(o), int(w), int(h)): float(v) for (o, w, h), v in rate.items()
         }
         self.known_origins_ = sorted({key.split("|")[0] for key in self.congestion_})
-        # A condition never known in training (no weather collected yet) carries nothing to learn:
-        # it is a constant 0, which every model accepts (gradient boosting refuses an all-NaN column).
+        # A condition never known in training (no weather collected yet, no aircraft) carries nothing
+        # to learn: it is a constant 0, which every model accepts (gradient boosting refuses an
+        # all-NaN column).
         self.unseen_conditions_ = [
-            name for name in conditions.FEATURES if name not in X.columns or X[name].isna().all()
+            name
+            for name in conditions.FEATURES + rotation.FEATURES
+            if name not in X.columns or X[name].isna().all()
         ]
         self.n_features_in_ = len(INPUT_COLUMNS)
         return self
@@ -167,6 +171,13 @@ class FlightFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # 
                     for name in conditions.FEATURES
                 }
             ),
+            aircraft=rotation.Known(
+                {
+                    name: X[name].to_numpy(dtype=float) if name in X.columns else np.full(len(X), np.nan)
+                    for name in rotation.FEATURES
+                },
+                np.full(len(X), -1, dtype=np.intp),
+            ),
         )
 
     def compute(
@@ -180,9 +191,10 @@ class FlightFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # 
         dep_utc: np.ndarray,
         arr_utc: np.ndarray,
         at_origin: conditions.Known | None = None,
+        aircraft: rotation.Known | None = None,
     ) -> np.ndarray:
         """The feature matrix from plain arrays (strings as objects, times as naive datetime64[m]),
-        and the conditions known before departure (None: unknown)."""
+        the conditions known before departure and the aircraft's previous flight (None: unknown)."""
         n = len(carrier)
         out = np.empty((n, len(FEATURES)), dtype=float)
         routes = _routes(origin, dest)
@@ -213,6 +225,9 @@ class FlightFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # 
         at_origin = at_origin if at_origin is not None else conditions.Known.unknown(n)
         for name in conditions.FEATURES:
             out[:, FEATURES.index(name)] = at_origin.values[name]
+        aircraft = aircraft if aircraft is not None else rotation.Known.unknown(n)
+        for name in rotation.FEATURES:
+            out[:, FEATURES.index(name)] = aircraft.values[name]
         for name in self.unseen_conditions_:
             out[:, FEATURES.index(name)] = 0.0
         return out

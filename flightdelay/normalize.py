@@ -17,6 +17,7 @@ import pandas as pd
 
 from flightdelay import schema
 from flightdelay.airports import airport_table, great_circle_km
+from flightdelay.rotation import tail as _tail
 
 
 @dataclass
@@ -48,6 +49,9 @@ def _extract(records: list[dict[str, Any]]) -> dict[str, list[Any]]:
     arrs = [r.get("arrival") or empty for r in records]
     flights = [r.get("flight") or empty for r in records]
     airlines = [r.get("airline") or empty for r in records]
+    aircraft: list[dict[str, Any]] = [
+        a if isinstance(a := r.get("aircraft"), dict) else empty for r in records
+    ]
     shared = [f.get("codeshared") or None for f in flights]
     return {
         "flight_date": [r.get("flight_date") for r in records],
@@ -70,6 +74,9 @@ def _extract(records: list[dict[str, Any]]) -> dict[str, list[Any]]:
         "arr_sched": [a.get("scheduled") for a in arrs],
         "arr_actual": [a.get("actual") or a.get("actual_runway") for a in arrs],
         "arr_delay": [a.get("delay") for a in arrs],
+        # Null until the provider knows which aircraft flies it.
+        "tail_number": [a.get("registration") for a in aircraft],
+        "icao24": [a.get("icao24") for a in aircraft],
     }
 
 
@@ -149,6 +156,8 @@ def _normalize(records: list[dict[str, Any]], *, day: str | None = None) -> Norm
             "arr_delay": arr_delay,
             "status": status,
             "distance_km": great_circle_km(origin, dest),
+            "tail_number": [_tail(v) for v in c["tail_number"]],
+            "icao24": [v.strip().upper() if isinstance(v, str) and v.strip() else None for v in c["icao24"]],
         }
     )
     normalized = schema.conform(frame)

@@ -87,7 +87,8 @@ class Legs:
     sched_arr: np.ndarray
     actual_dep: np.ndarray
     actual_arr: np.ndarray
-    flights: dict[tuple[str, str, int], str] = field(default_factory=dict)  # (carrier, number, day) → tail
+    # (carrier, flight number, origin, day number) → tail
+    flights: dict[tuple[str, str, str, int], str] = field(default_factory=dict)
 
     @classmethod
     def from_flights(cls, flights: pd.DataFrame | None) -> Legs:
@@ -132,9 +133,14 @@ class Legs:
             group[i] = len(groups) - 1
         order = group * _GROUP_STRIDE + arrays["sched_dep"]
         flights = {
-            (str(c), str(n), int(d)): str(t)
-            for c, n, d, t in zip(
-                arrays["carrier"], arrays["flight_number"], arrays["day"], arrays["tail"], strict=True
+            (str(c), str(n), str(o), int(d)): str(t)
+            for c, n, o, d, t in zip(
+                arrays["carrier"],
+                arrays["flight_number"],
+                arrays["origin"],
+                arrays["day"],
+                arrays["tail"],
+                strict=True,
             )
         }
         return cls(groups=groups, order=order, flights=flights, **arrays)
@@ -148,11 +154,12 @@ class Legs:
     def __len__(self) -> int:
         return len(self.tail)
 
-    def resolve(self, carrier: str, flight_number: str | None, day: int) -> str | None:
-        """The aircraft flying a carrier's flight on a day (day number since the epoch), if known."""
+    def resolve(self, carrier: str, flight_number: str | None, origin: str, day: int) -> str | None:
+        """The aircraft flying a carrier's flight from an airport on a day (day number since the
+        epoch), if known."""
         if flight_number is None:
             return None
-        return self.flights.get((carrier, flight_number, day))
+        return self.flights.get((carrier, flight_number, origin, day))
 
     def as_known_at(self, at: datetime) -> Legs:
         """The same legs with every actual time after ``at`` (naive UTC) forgotten: what a snapshot

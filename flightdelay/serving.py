@@ -42,7 +42,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from flightdelay import schema
+from flightdelay import rotation, schema
 from flightdelay.airports import timezones
 from flightdelay.conditions import Known
 from flightdelay.ensemble import LogOddsMean, blended_probability
@@ -120,18 +120,27 @@ class Flights:
     arrival_local: np.ndarray
     departure_utc: np.ndarray
     arrival_utc: np.ndarray
+    # Which flight and which aircraft, where the caller named them (None: named for no flight; an
+    # object array of str or None per flight otherwise): rotation.py's keys.
+    flight_number: np.ndarray | None = None
+    tail_number: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.carrier)
 
+    def column(self, name: str) -> np.ndarray:
+        """A column, an optional one as None per flight where it was not given."""
+        values: np.ndarray | None = getattr(self, name)
+        return values if values is not None else np.full(len(self), None, dtype=object)
+
     def __getitem__(self, rows: slice) -> Flights:
-        return Flights(**{name: getattr(self, name)[rows] for name in _COLUMNS})
+        return Flights(**{name: self.column(name)[rows] for name in _COLUMNS})
 
     @staticmethod
     def concat(parts: Sequence[Flights]) -> Flights:
         if len(parts) == 1:
             return parts[0]
-        return Flights(**{name: np.concatenate([getattr(part, name) for part in parts]) for name in _COLUMNS})
+        return Flights(**{name: np.concatenate([part.column(name) for part in parts]) for name in _COLUMNS})
 
 
 _COLUMNS = tuple(field.name for field in fields(Flights))
@@ -290,9 +299,14 @@ def _together(given: Given) -> tuple[Flights, list[Problem]]:
     return flights, _in_order(problems)
 
 
-def feature_matrix(features: FlightFeatures, flights: Flights, at_origin: Known | None = None) -> np.ndarray:
-    """The model inputs of a batch of flights, with the conditions known at their origins (None:
-    unknown): the same numbers ``features.transform`` gives for their rows."""
+def feature_matrix(
+    features: FlightFeatures,
+    flights: Flights,
+    at_origin: Known | None = None,
+    aircraft: rotation.Known | None = None,
+) -> np.ndarray:
+    """The model inputs of a batch of flights, with the conditions known at their origins and their
+    aircraft's previous flight (None: unknown): the same numbers ``features.transform`` gives."""
     matrix: np.ndarray = features.compute(
         carrier=flights.carrier,
         origin=flights.origin,
@@ -302,6 +316,7 @@ def feature_matrix(features: FlightFeatures, flights: Flights, at_origin: Known 
         dep_utc=flights.departure_utc,
         arr_utc=flights.arrival_utc,
         at_origin=at_origin,
+        aircraft=aircraft,
     )
     return matrix
 

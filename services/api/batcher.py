@@ -15,7 +15,7 @@ from datetime import datetime
 
 import numpy as np
 
-from flightdelay.conditions import Known, Snapshot
+from flightdelay.conditions import Aircraft, Known, Snapshot
 from flightdelay.errors import NoLiveModel
 from flightdelay.serving import Flights
 from services.api.live import Loaded
@@ -29,6 +29,7 @@ class Answer:
     known: Known
     loaded: Loaded
     known_at: datetime | None  # the snapshot's time
+    aircraft: Aircraft | None = None  # each flight's aircraft and its previous flight, as known then
 
 
 # A model call on this many flights or fewer runs on the event loop. In a thread it held the GIL the
@@ -89,16 +90,18 @@ class Batcher:
                     raise NoLiveModel
                 flights = Flights.concat([job_flights for job_flights, _ in jobs])
                 if rows <= INLINE_ROWS:
-                    probabilities, known = loaded.predict(flights, state)
+                    probabilities, known, aircraft = loaded.predict(flights, state)
                 else:
-                    probabilities, known = await asyncio.to_thread(loaded.predict, flights, state)
+                    probabilities, known, aircraft = await asyncio.to_thread(loaded.predict, flights, state)
             except Exception as exc:
                 for _, future in jobs:
                     if not future.done():
                         future.set_exception(exc)
                 continue
             if self._observer is not None:
-                self._observer(flights, Answer(probabilities, known, loaded, state.as_of if state else None))
+                self._observer(
+                    flights, Answer(probabilities, known, loaded, state.as_of if state else None, aircraft)
+                )
             start = 0
             for job_flights, future in jobs:
                 if not future.done():
@@ -109,6 +112,7 @@ class Batcher:
                             Known({k: v[part] for k, v in known.values.items()}),
                             loaded,
                             state.as_of if state else None,
+                            aircraft[part],
                         )
                     )
                 start += len(job_flights)

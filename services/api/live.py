@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from flightdelay import layout
-from flightdelay.conditions import Known, Snapshot, known_from
+from flightdelay.conditions import Aircraft, Known, Snapshot, aircraft_from, known_from
 from flightdelay.errors import FlightDelayError, ObjectNotFound
 from flightdelay.features import FlightFeatures, feature_schema
 from flightdelay.records import Manifest
@@ -40,12 +40,22 @@ class Loaded:
     def version(self) -> str:
         return self.manifest.version
 
-    def predict(self, flights: Flights, state: Snapshot | None) -> tuple[np.ndarray, Known]:
+    def predict(self, flights: Flights, state: Snapshot | None) -> tuple[np.ndarray, Known, Aircraft]:
         """P(arriving 15+ minutes late) for each flight, through the shared feature code, knowing
-        the conditions the snapshot gives it; and those conditions."""
+        the conditions and its aircraft's previous flight as the snapshot gives them; and those."""
         known = known_from(state, flights.origin, flights.departure_utc)
-        probabilities: np.ndarray = self.predictor(feature_matrix(self.features, flights, known))
-        return probabilities, known
+        aircraft = aircraft_from(
+            state,
+            flights.carrier,
+            flights.column("flight_number"),
+            flights.origin,
+            flights.column("tail_number"),
+            flights.departure_local,
+            flights.departure_utc,
+        )
+        matrix = feature_matrix(self.features, flights, known, aircraft.known)
+        probabilities: np.ndarray = self.predictor(matrix)
+        return probabilities, known, aircraft
 
 
 class LiveModel:

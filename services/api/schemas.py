@@ -22,6 +22,7 @@ EXAMPLE: dict[str, Any] = {
 
 # The codes in either case, trimmed (pydantic trims before the pattern and upper-cases after it).
 CARRIER, AIRPORT, FLIGHT_NUMBER = r"^[A-Za-z0-9]{2}$", r"^[A-Za-z]{3}$", r"^[0-9]{1,5}[A-Za-z]?$"
+TAIL_NUMBER = r"^[A-Za-z0-9][A-Za-z0-9-]{1,9}$"
 
 
 # A typed dict that pydantic-core validates alone (1.6 µs a flight, against 9 for a model with Python
@@ -49,6 +50,17 @@ class FlightIn(TypedDict):
     scheduled_departure: Annotated[datetime, Field(description="local time at the origin, no UTC offset")]
     scheduled_arrival: NotRequired[
         Annotated[datetime | None, Field(description="local time at the destination, no UTC offset")]
+    ]
+    tail_number: NotRequired[
+        Annotated[
+            str | None,
+            Field(
+                pattern=TAIL_NUMBER,
+                description="the aircraft's registration, if known; otherwise it is looked up from "
+                "carrier, flight_number and the day in the conditions' snapshot",
+                examples=["N14228"],
+            ),
+        ]
     ]
 
 
@@ -85,6 +97,37 @@ class ConditionsUsed(BaseModel):
     departures: bool = Field(description="whether the origin's recent departures were known")
 
 
+class PreviousFlight(BaseModel):
+    """The aircraft's previous flight of the day as known when the answer's conditions were."""
+
+    flight: str = Field(examples=["UA 1545"])
+    origin: str
+    dest: str
+    left: bool = Field(description="whether it had left by then")
+    delay_minutes: float = Field(
+        description="its departure delay if it had left; if not, how overdue it was (0: not yet due)"
+    )
+    turnaround_minutes: float = Field(
+        description="minutes from its expected arrival to this flight's scheduled departure "
+        "(negative: expected after it)"
+    )
+
+
+class AircraftUsed(BaseModel):
+    """Which aircraft flies this flight and what its previous flight said (flightdelay/rotation.py)."""
+
+    tail_number: str | None = Field(description="the aircraft's registration; null: unknown")
+    found_by: Literal["given", "schedule"] | None = Field(
+        description="given in the request, or found from carrier, flight number and day in the "
+        "conditions' snapshot; null: not found"
+    )
+    previous_flight: PreviousFlight | None = Field(
+        description="null: unknown aircraft, its first flight of the day, or a flight beyond the horizon"
+    )
+    summary: str = Field(examples=["N14228 left LGA at 14:05, 52 min late; 35 min to turn around"])
+    recommendation: str | None = Field(description="what follows from the aircraft's state, if anything")
+
+
 class Factor(BaseModel):
     """One input's share of this answer, read from the model itself (flightdelay/explain.py)."""
 
@@ -111,6 +154,13 @@ ANSWER_EXAMPLE: dict[str, Any] = {
         "weather_age_minutes": 0.0,
         "departures": False,
     },
+    "aircraft": {
+        "tail_number": None,
+        "found_by": None,
+        "previous_flight": None,
+        "summary": "The aircraft is unknown: the answer rests on the timetable and conditions.",
+        "recommendation": None,
+    },
     "unseen": [],
     "factors": [
         {
@@ -136,6 +186,7 @@ class PredictionOut(BaseModel):
     )
     model_version: str
     conditions: ConditionsUsed
+    aircraft: AircraftUsed
     unseen: list[str] = Field(
         default_factory=list,
         description="what of this flight the model never learned from (an unknown carrier, airport or "

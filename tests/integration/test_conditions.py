@@ -219,3 +219,66 @@ def test_departures_on_without_a_key_is_a_configuration_error(server: ReplayServ
     settings = settings_for(server, conditions_departures=True, aviationstack_url=server.url)
     with pytest.raises(ConfigError, match="FLIGHTDELAY_AVIATIONSTACK_KEY"):
         run_conditions(settings, LocalStore(tmp_path), at=CLOCK)
+
+
+def test_the_api_names_the_aircraft_and_its_previous_flight_as_training_sees_them(
+    server: ReplayServer, tmp_path: Path, model: Any
+) -> None:
+    settings = settings_for(
+        server, conditions_departures=True, aviationstack_url=server.url, aviationstack_key=server.key
+    )
+    data, models = LocalStore(tmp_path / "data"), Registry(LocalStore(tmp_path / "models"))
+    run_conditions(settings, data, at=CLOCK)
+    state = conditions.Snapshot.model_validate_json(data.get(layout.latest_conditions()).data)
+    assert state.aircraft
+    assert all(leg.actual_dep_utc is None or leg.actual_dep_utc <= CLOCK for leg in state.aircraft)
+    version = stage_model(models, model, now=BASE_TIME).version
+    models.promote(version, reason="test")
+    truth = datasets.load_flights(date(2013, 12, 2), date(2013, 12, 2))
+    ahead = truth[
+        (truth["sched_dep_utc"] > pd.Timestamp(CLOCK))
+        & (truth["sched_dep_utc"] <= pd.Timestamp(CLOCK) + pd.Timedelta(hours=5))
+        & truth["tail_number"].notna()
+    ]
+    # Aircraft that flew from New York earlier that day: their previous flight is known.
+    earlier = set(truth.loc[truth["sched_dep_utc"] < pd.Timestamp(CLOCK), "tail_number"])
+    asked = ahead[ahead["tail_number"].isin(earlier)].head(15)
+    flights = [
+        {
+            "carrier": r.carrier,
+            "flight_number": r.flight_number,
+            "origin": r.origin,
+            "dest": r.dest,
+            "scheduled_departure": r.sched_dep_local.isoformat(),
+            "scheduled_arrival": r.sched_arr_local.isoformat(),
+        }
+        for r in asked.itertuples()
+    ]
+    flights[1] = {**flights[1], "tail_number": asked.iloc[1]["tail_number"].lower()}
+    flights[2] = {**flights[2], "flight_number": "9999"}  # no such flight: the aircraft is unknown
+    api_settings = get_settings(models_url=str(tmp_path / "models"), data_url=str(tmp_path / "data"))
+    with RunningServer(create_app(api_settings)) as api:
+        response = httpx.post(f"{api.url}/predict", json={"flights": flights})
+    assert response.status_code == 200
+    answers = response.json()["predictions"]
+    hours = ((asked["sched_dep_utc"] - pd.Timestamp(CLOCK)).dt.total_seconds() / 3600).to_numpy()
+    # Training's path: the same flights seen `hours` before departure, the aircraft from the day's table.
+    seen = conditions.for_flights(asked, read_observations(data), truth, hours)
+    for name in conditions.DEPARTURE_FEATURES:  # as published: rounded to 3 decimals
+        seen[name] = [state.airports[origin][name] for origin in asked["origin"]]
+    expected = model.predict_proba(seen)[:, 1]
+    known = [i for i in range(len(asked)) if i != 2]
+    np.testing.assert_allclose([answers[i]["probability"] for i in known], expected[known], atol=6e-5)
+    first = answers[0]["aircraft"]
+    assert first["tail_number"] == asked.iloc[0]["tail_number"]
+    assert first["found_by"] == "schedule"
+    assert first["previous_flight"]["origin"] in {"EWR", "JFK", "LGA"}
+    assert first["summary"].startswith(f"{asked.iloc[0]['tail_number']} ")
+    assert "turn around" in first["summary"] or "after this departure" in first["summary"]
+    assert first["recommendation"]
+    assert answers[1]["aircraft"]["found_by"] == "given"
+    assert answers[1]["aircraft"]["tail_number"] == asked.iloc[1]["tail_number"]
+    unknown = answers[2]["aircraft"]
+    assert unknown["tail_number"] is None
+    assert unknown["previous_flight"] is None
+    assert "unknown" in unknown["summary"]

@@ -77,6 +77,11 @@ def test_a_full_day_round_trips_into_new_clean(server: ReplayServer, store: Obje
     assert summary["kept"] == len(rows) == len(expected)
     assert summary["duplicates_dropped"] > 0  # the replay sends codeshare copies
     assert not rows.duplicated(["carrier", "flight_number", "origin"]).any()
+    # The replay sends each flight's real aircraft: the clean partition keeps it.
+    keys = ["carrier", "flight_number", "origin"]
+    joined = rows.merge(expected[[*keys, "tail_number"]], on=keys, suffixes=("", "_source"))
+    assert joined["tail_number"].notna().mean() > 0.95
+    assert (joined["tail_number"].fillna("-") == joined["tail_number_source"].fillna("-")).all()
     raw = store.list(f"new/raw/date={DAY}/")
     assert len(raw) == summary["pages"] == summary["requests"]
     assert json.loads(store.get(f"new/runs/{summary['run_id']}.json").data)["kept"] == len(rows)

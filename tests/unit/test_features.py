@@ -45,6 +45,10 @@ def test_feature_names_are_only_pre_departure_information() -> None:
         "recent_departures",
         "recent_late_share",
         "recent_mean_delay",
+        "prev_leg_left",
+        "prev_leg_delay",
+        "turnaround_minutes",
+        "legs_before",
     )
     post_departure = {"dep_delay", "arr_delay", "actual_dep_utc", "actual_arr_utc", "status"}
     assert not post_departure & set(INPUT_COLUMNS)

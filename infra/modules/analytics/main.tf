@@ -14,12 +14,12 @@ locals {
     origin_tz      = "string", dest_tz = "string", sched_dep_local = "timestamp", sched_arr_local = "timestamp",
     sched_dep_utc  = "timestamp", sched_arr_utc = "timestamp", actual_dep_utc = "timestamp",
     actual_arr_utc = "timestamp", dep_delay = "double", arr_delay = "double", status = "string",
-    distance_km    = "double",
+    distance_km    = "double", tail_number = "string", icao24 = "string",
   }
   column_order = [
     "flight_date", "carrier", "flight_number", "origin", "dest", "origin_tz", "dest_tz", "sched_dep_local",
     "sched_arr_local", "sched_dep_utc", "sched_arr_utc", "actual_dep_utc", "actual_arr_utc", "dep_delay",
-    "arr_delay", "status", "distance_km",
+    "arr_delay", "status", "distance_km", "tail_number", "icao24",
   ]
   tables = {
     training  = { prefix = "training", description = "Historical flights the models learn from (seeded, Jan-Nov 2013 first)" }

@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any, NoReturn
 
@@ -15,8 +16,9 @@ from starlette.requests import ClientDisconnect
 from starlette.routing import Match, Route
 from starlette.types import Scope
 
-from flightdelay import explain
-from flightdelay.conditions import Known
+from flightdelay import explain, rotation
+from flightdelay.airports import timezones
+from flightdelay.conditions import Aircraft, Known
 from flightdelay.config import Settings
 from flightdelay.serving import Flights, asked, feature_matrix
 from services.api.batcher import Answer
@@ -70,6 +72,38 @@ def _conditions(known: Known, known_at: datetime | None) -> list[dict[str, Any]]
     return out
 
 
+def _aircraft(aircraft: Aircraft | None, n: int) -> list[dict[str, Any]]:
+    """Each flight's AircraftUsed, in its documented shape: the aircraft, its previous flight in
+    words and what follows from it; an unknown aircraft says so."""
+    if aircraft is None:
+        aircraft = Aircraft.unknown(n)
+    zones = timezones()
+    known, legs = aircraft.known, aircraft.legs
+    out = []
+    for i in range(n):
+        name = aircraft.tail_number[i]
+        prev = int(known.previous[i])
+        out.append(
+            {
+                "tail_number": name,
+                "found_by": aircraft.source[i],
+                "previous_flight": None
+                if prev < 0
+                else {
+                    "flight": f"{legs.carrier[prev]} {legs.flight_number[prev] or ''}".strip(),
+                    "origin": legs.origin[prev],
+                    "dest": legs.dest[prev],
+                    "left": bool(known.values["prev_leg_left"][i] == 1.0),
+                    "delay_minutes": round(float(known.values["prev_leg_delay"][i]), 1),
+                    "turnaround_minutes": round(float(known.values["turnaround_minutes"][i]), 1),
+                },
+                "summary": rotation.describe(legs, known, i, name, zones),
+                "recommendation": rotation.recommend(known, i),
+            }
+        )
+    return out
+
+
 Explained = list[tuple[list[dict[str, Any]], str | None]]
 
 
@@ -78,7 +112,10 @@ def _explained(answer: Answer, flights: Flights) -> Explained | None:
     it cannot say)."""
     loaded = answer.loaded
     try:
-        result = explain.split(loaded.estimator, feature_matrix(loaded.features, flights, answer.known))
+        aircraft = answer.aircraft.known if answer.aircraft is not None else None
+        result = explain.split(
+            loaded.estimator, feature_matrix(loaded.features, flights, answer.known, aircraft)
+        )
     except Exception as exc:  # an answer without its factors, never a failed answer
         log.warning(
             "no explanation", extra={"error": f"{type(exc).__name__}: {exc}", "model": loaded.version}
@@ -97,6 +134,7 @@ def _predictions(
     loaded, probabilities = answer.loaded, answer.probabilities
     threshold, version, high = loaded.manifest.threshold, loaded.version, settings.risk_high
     conditions = _conditions(answer.known, answer.known_at)
+    aircraft = _aircraft(answer.aircraft, len(flights))
     unseen = loaded.features.unseen(flights.carrier, flights.origin, flights.dest)
     out = [
         {
@@ -105,6 +143,7 @@ def _predictions(
             "risk": _risk(p, threshold, high),
             "model_version": version,
             "conditions": conditions[i],
+            "aircraft": aircraft[i],
             "unseen": unseen[i],
             "factors": explained[i][0] if explained else None,
             "advice": explained[i][1] if explained else None,
@@ -131,6 +170,13 @@ def _checked(rows: list[FlightIn], where: Callable[[int], tuple[str | int, ...]]
         [row["scheduled_departure"] for row in rows],
         [row.get("scheduled_arrival") for row in rows],
     )
+    if not problems:
+        # Who flies it, where the caller said: the aircraft is found from these (rotation.py).
+        flights = replace(
+            flights,
+            flight_number=np.array([row.get("flight_number") for row in rows], dtype=object),
+            tail_number=np.array([row.get("tail_number") for row in rows], dtype=object),
+        )
     if problems:
         raise RequestValidationError(
             [
