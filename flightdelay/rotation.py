@@ -24,8 +24,9 @@ whose first flight of the day this is knows only ``legs_before`` = 0.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -70,12 +71,27 @@ def _days(values: Any) -> np.ndarray:
     return np.asarray(pd.to_datetime(pd.Series(values)).to_numpy().astype("datetime64[D]").astype(np.int64))
 
 
+# Below this many flights, lookups go one by one in Python (the API's few flights: pandas' vectorised
+# string and hash calls cost ~0.1 ms each whatever the size).
+ONE_BY_ONE = 64
+
+
+def _tails(values: Any) -> np.ndarray:
+    """``tail`` for many values at once (an object array, None where unknown)."""
+    if len(values) < ONE_BY_ONE:
+        return np.array([tail(v) for v in values], dtype=object)
+    text = pd.Series(values, dtype="string").str.strip().str.upper()
+    text = text.where(text != "")
+    return np.asarray(text.astype(object).where(text.notna(), None).to_numpy(dtype=object))
+
+
 @dataclass(frozen=True)
 class Legs:
     """Flights with a known aircraft, grouped by (aircraft, day) and sorted by scheduled departure,
     as arrays (times: int64 minutes since the epoch, UTC): built once, looked up by many flights."""
 
-    groups: dict[tuple[str, int], tuple[int, int]]  # (tail, day number) → rows [start, end)
+    index: pd.MultiIndex  # each group's (tail, day number), in row order
+    start: np.ndarray  # each group's first row
     order: np.ndarray  # each row's (group, scheduled departure) as one sortable int64: increasing
     tail: np.ndarray
     day: np.ndarray
@@ -87,8 +103,6 @@ class Legs:
     sched_arr: np.ndarray
     actual_dep: np.ndarray
     actual_arr: np.ndarray
-    # (carrier, flight number, origin, day number) → tail
-    flights: dict[tuple[str, str, str, int], str] = field(default_factory=dict)
 
     @classmethod
     def from_flights(cls, flights: pd.DataFrame | None) -> Legs:
@@ -96,63 +110,86 @@ class Legs:
         None, has none)."""
         if flights is None or "tail_number" not in flights.columns or flights.empty:
             return cls.empty()
-        tails = np.array([tail(v) for v in flights["tail_number"].to_numpy(dtype=object)], dtype=object)
+        tails = _tails(flights["tail_number"].to_numpy(dtype=object))
         sched_dep = _minutes(flights["sched_dep_utc"])
-        kept = np.flatnonzero((tails != None) & (sched_dep != _NAT))  # noqa: E711  # elementwise
+        kept = np.flatnonzero(pd.notna(tails) & (sched_dep != _NAT))
         if not len(kept):
             return cls.empty()
-        frame = flights.iloc[kept]
+        unknown = np.full(len(flights), _NAT)
+
+        def times(name: str) -> np.ndarray:
+            return _minutes(flights[name]) if name in flights.columns else unknown
+
+        def codes(name: str) -> np.ndarray:
+            return np.asarray(flights[name].to_numpy(dtype=object))
+
         columns = {
-            "tail": tails[kept],
-            "day": _days(frame["flight_date"]),
-            "carrier": frame["carrier"].to_numpy(dtype=object),
-            "flight_number": frame["flight_number"].to_numpy(dtype=object),
-            "origin": frame["origin"].to_numpy(dtype=object),
-            "dest": frame["dest"].to_numpy(dtype=object),
-            "sched_dep": sched_dep[kept],
-            "sched_arr": _minutes(frame["sched_arr_utc"]),
-            "actual_dep": _minutes(frame["actual_dep_utc"])
-            if "actual_dep_utc" in frame
-            else np.full(len(kept), _NAT),
-            "actual_arr": _minutes(frame["actual_arr_utc"])
-            if "actual_arr_utc" in frame
-            else np.full(len(kept), _NAT),
+            "tail": tails,
+            "day": _days(flights["flight_date"]),
+            **{name: codes(name) for name in ("carrier", "flight_number", "origin", "dest")},
+            "sched_dep": sched_dep,
+            "sched_arr": times("sched_arr_utc"),
+            "actual_dep": times("actual_dep_utc"),
+            "actual_arr": times("actual_arr_utc"),
         }
-        return cls.from_arrays(**columns)
+        return cls.from_arrays(**{name: values[kept] for name, values in columns.items()})
 
     @classmethod
     def from_arrays(cls, **columns: np.ndarray) -> Legs:
-        order = np.lexsort((columns["sched_dep"], columns["day"], columns["tail"].astype(str)))
-        arrays = {name: np.asarray(values)[order] for name, values in columns.items()}
-        keys = list(zip(arrays["tail"].tolist(), arrays["day"].tolist(), strict=True))
-        groups: dict[tuple[str, int], tuple[int, int]] = {}
-        group = np.empty(len(keys), dtype=np.int64)
-        for i, key in enumerate(keys):
-            start, _ = groups.get(key, (i, i))
-            groups[key] = (start, i + 1)
-            group[i] = len(groups) - 1
+        aircraft = pd.factorize(columns["tail"])[0]  # any order of aircraft groups them
+        by = np.lexsort((columns["sched_dep"], columns["day"], aircraft))
+        arrays = {name: np.asarray(values)[by] for name, values in columns.items()}
+        tails, days, aircraft = arrays["tail"], arrays["day"], aircraft[by]
+        first = np.ones(len(tails), dtype=bool)
+        first[1:] = (aircraft[1:] != aircraft[:-1]) | (days[1:] != days[:-1])
+        group = np.cumsum(first) - 1
+        start = np.flatnonzero(first)
+        index = pd.MultiIndex.from_arrays([tails[start], days[start]])
         order = group * _GROUP_STRIDE + arrays["sched_dep"]
-        flights = {
-            (str(c), str(n), str(o), int(d)): str(t)
-            for c, n, o, d, t in zip(
-                arrays["carrier"],
-                arrays["flight_number"],
-                arrays["origin"],
-                arrays["day"],
-                arrays["tail"],
-                strict=True,
-            )
-        }
-        return cls(groups=groups, order=order, flights=flights, **arrays)
+        return cls(index=index, start=start, order=order, **arrays)
 
     @classmethod
     def empty(cls) -> Legs:
-        nothing = np.array([], dtype=object)
-        times = np.array([], dtype=np.int64)
-        return cls({}, times, nothing, times, nothing, nothing, nothing, nothing, times, times, times, times)
+        return cls.from_arrays(
+            **{
+                name: np.array([], dtype=object)
+                for name in ("tail", "carrier", "flight_number", "origin", "dest")
+            },
+            **{name: np.array([], dtype=np.int64) for name in ("day", "sched_dep", "sched_arr")},
+            **{name: np.array([], dtype=np.int64) for name in ("actual_dep", "actual_arr")},
+        )
 
     def __len__(self) -> int:
         return len(self.tail)
+
+    def groups_of(self, tails: np.ndarray, days: np.ndarray) -> np.ndarray:
+        """The group of each (canonical tail, day number) pair (-1: none), by one hash lookup."""
+        if not len(self.index) or not len(tails):
+            return np.full(len(tails), -1, dtype=np.intp)
+        if len(tails) < ONE_BY_ONE:
+            groups = self.group_numbers
+            return np.array(
+                [groups.get((t, int(d)), -1) for t, d in zip(tails, days, strict=True)], dtype=np.intp
+            )
+        asked = pd.MultiIndex.from_arrays([pd.Series(tails, dtype=object), pd.Series(days, dtype=np.int64)])
+        found: np.ndarray = self.index.get_indexer(asked)
+        found[pd.isna(tails)] = -1
+        return found
+
+    @cached_property
+    def group_numbers(self) -> dict[tuple[str, int], int]:
+        """(tail, day number) → group, built on first use (the API's few flights)."""
+        return {key: i for i, key in enumerate(self.index.tolist())}
+
+    @cached_property
+    def flights(self) -> dict[tuple[str, str, str, int], str]:
+        """(carrier, flight number, origin, day number) → tail: built on first use (the API's lookups)."""
+        return {
+            (str(c), str(n), str(o), int(d)): str(t)
+            for c, n, o, d, t in zip(
+                self.carrier, self.flight_number, self.origin, self.day, self.tail, strict=True
+            )
+        }
 
     def resolve(self, carrier: str, flight_number: str | None, origin: str, day: int) -> str | None:
         """The aircraft flying a carrier's flight from an airport on a day (day number since the
@@ -167,7 +204,7 @@ class Legs:
         t = _epoch_minutes(at)
         dep = np.where(self.actual_dep <= t, self.actual_dep, _NAT)
         arr = np.where(self.actual_arr <= t, self.actual_arr, _NAT)
-        return Legs(**{**self.__dict__, "actual_dep": dep, "actual_arr": arr})
+        return replace(self, actual_dep=dep, actual_arr=arr)
 
 
 def _epoch_minutes(at: datetime) -> int:
@@ -211,22 +248,16 @@ def known_at(
     t = np.asarray(at, dtype=MINUTE)
     day_numbers = np.asarray(days, dtype="datetime64[D]").astype(np.int64)
     departure = np.asarray(departures, dtype=MINUTE)
-    spans = np.array(
-        [
-            legs.groups.get((name, day), (0, 0)) if name is not None else (0, 0)
-            for name, day in zip((tail(v) for v in tails), day_numbers.tolist(), strict=True)
-        ],
-        dtype=np.int64,
-    ).reshape(n, 2)
-    asked = np.flatnonzero((spans[:, 1] > spans[:, 0]) & ~np.isnat(t) & ~np.isnat(departure))
+    group = legs.groups_of(_tails(tails), day_numbers)
+    asked = np.flatnonzero((group >= 0) & ~np.isnat(t) & ~np.isnat(departure))
     if not len(asked):
         return known
-    start = spans[asked, 0]
+    group = group[asked].astype(np.int64)
+    start = legs.start[group]
     when = departure[asked].astype(np.int64)
     now = t[asked].astype(np.int64)
     # The legs of one (aircraft, day) are contiguous and sorted: those leaving before this flight
     # are the first ``before`` of its group.
-    group = (legs.order[start] - legs.sched_dep[start]) // _GROUP_STRIDE
     before = np.searchsorted(legs.order, group * _GROUP_STRIDE + when, side="left") - start
     known.values["legs_before"][asked] = before
     has = before > 0

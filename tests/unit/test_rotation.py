@@ -188,3 +188,15 @@ def test_the_days_ahead_horizon_never_sees_the_aircraft(december_days: pd.DataFr
     views = conditions.by_horizon(december_days.head(300), conditions.empty_observations(), december_days)
     assert views["days_ahead"][list(rotation.FEATURES)].isna().all().all()
     assert views["2h"]["legs_before"].notna().mean() > 0.9
+
+
+def test_a_few_flights_looked_up_one_by_one_get_what_a_batch_gets(december_days: pd.DataFrame) -> None:
+    legs = rotation.Legs.from_flights(december_days)
+    asked = december_days.iloc[::7].reset_index(drop=True)
+    at = (asked["sched_dep_utc"].dt.tz_localize(None) - pd.Timedelta(hours=2)).to_numpy().astype(UTC_MINUTE)
+    batch = rotation.for_flights(asked, legs, at)
+    assert len(asked) > rotation.ONE_BY_ONE
+    for start in range(0, len(asked), 10):
+        few = rotation.for_flights(asked.iloc[start : start + 10], legs, at[start : start + 10])
+        for name in rotation.FEATURES:
+            np.testing.assert_array_equal(few.values[name], batch.values[name][start : start + 10])
