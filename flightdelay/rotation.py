@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
 import numpy as np
@@ -150,6 +150,10 @@ class Legs:
 
     @classmethod
     def empty(cls) -> Legs:
+        return _no_legs()
+
+    @classmethod
+    def _empty(cls) -> Legs:
         return cls.from_arrays(
             **{
                 name: np.array([], dtype=object)
@@ -164,7 +168,7 @@ class Legs:
 
     def groups_of(self, tails: np.ndarray, days: np.ndarray) -> np.ndarray:
         """The group of each (canonical tail, day number) pair (-1: none), by one hash lookup."""
-        if not len(self.index) or not len(tails):
+        if not len(self.start) or not len(tails):
             return np.full(len(tails), -1, dtype=np.intp)
         if len(tails) < ONE_BY_ONE:
             groups = self.group_numbers
@@ -205,6 +209,12 @@ class Legs:
         dep = np.where(self.actual_dep <= t, self.actual_dep, _NAT)
         arr = np.where(self.actual_arr <= t, self.actual_arr, _NAT)
         return replace(self, actual_dep=dep, actual_arr=arr)
+
+
+@cache
+def _no_legs() -> Legs:
+    """One table of no legs for every caller (built once: pandas costs ~1 ms a build)."""
+    return Legs._empty()
 
 
 def _epoch_minutes(at: datetime) -> int:
