@@ -17,7 +17,8 @@ Daily partitions are Hive-style, so Athena and Glue read them as they lie.
 from __future__ import annotations
 
 import re
-from datetime import date
+import secrets
+from datetime import UTC, date, datetime
 
 TRAINING = "training"
 NEW_CLEAN = "new/clean"
@@ -66,6 +67,24 @@ def conditions_run(run_id: str) -> str:
 
 CONDITIONS_RUNS = "conditions/runs/"
 FETCH_RUNS = "new/runs/"
+_RUN_STARTED = re.compile(r"(\d{8}T\d{6})(\d{6})?Z-")
+
+
+def new_run_id(started: datetime) -> str:
+    """A run's id (R above): when it started, to the microsecond, so that a listing sorts runs in
+    the order they started even several a second (a backfill), then a random part that keeps two
+    hosts' runs apart."""
+    return f"{started.astimezone(UTC):%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(2)}"
+
+
+def run_started(run_id: str) -> datetime | None:
+    """When a run started, read from its id (ids written before microseconds stop at the second)."""
+    match = _RUN_STARTED.match(run_id)
+    if match is None:
+        return None
+    return datetime.strptime(match.group(1) + (match.group(2) or "000000"), "%Y%m%dT%H%M%S%f").replace(
+        tzinfo=UTC
+    )
 
 
 def seed_summary() -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
 import time
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
@@ -68,7 +67,7 @@ def yesterday_utc() -> date:
 
 
 def new_run_id() -> str:
-    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
+    return layout.new_run_id(datetime.now(UTC))
 
 
 def run_fetch(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -9,11 +10,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
-from flightdelay import datasets, schema
+from flightdelay import datasets, layout, schema
 from flightdelay.config import get_settings
-from flightdelay.records import LiveScores, Monitoring
+from flightdelay.records import DataWindow, Drift, LiveScores, Monitoring
 from flightdelay.registry import Registry
 from flightdelay.storage import LocalStore
 from services.api.app import create_app
@@ -51,13 +53,20 @@ def browser() -> Iterator[Any]:
 def server(
     tmp_path_factory: pytest.TempPathFactory, shared_models: Callable[[str], Any]
 ) -> Iterator[tuple[RunningServer, str]]:
-    root = tmp_path_factory.mktemp("models")
+    from cli.models import switch
+
+    root, data = tmp_path_factory.mktemp("models"), LocalStore(tmp_path_factory.mktemp("data"))
     registry = Registry(LocalStore(root))
     m = stage_model(registry, shared_models("lr"), now=BASE_TIME)
-    registry.promote(m.version, reason="browser test")
+    # By hand, as an operator would: a decision with a report, and a reason as long as real ones.
+    switch(registry, "promote", m.version, reason="browser test: " + "a long reason " * 8, source="cli")
     for day in range(8, 15):  # a week of watching, as the evaluator records it
         registry.record_monitoring(watched(date(2013, 12, day), m.version, 0.60 + day / 200))
-    settings = get_settings(models_url=str(root), api_poll_seconds=0.2)
+    failed = {"stage": "fetch", "run_id": "20261122T101500123456Z-abcd", "date": "2013-12-14",
+              "status": "failed", "error": "gave up on https://api.aviationstack.com/v1/flights after "
+              "3 attempt(s): ConnectTimeout"}  # fmt: skip
+    data.put(layout.fetch_run(failed["run_id"]), json.dumps(failed).encode())
+    settings = get_settings(models_url=str(root), data_url=str(data.root), api_poll_seconds=0.2)
     with RunningServer(create_app(settings)) as running:
         yield running, m.version
 
@@ -95,7 +104,20 @@ def watched(day: date, version: str, roc_auc: float) -> Monitoring:
     scores = LiveScores(
         flights=900, late_share=0.33, mean_probability=0.25, brier=0.2, flag_accuracy=0.7, roc_auc=roc_auc
     )
+    window = DataWindow(start=date(2013, 1, 1), end=date(2013, 11, 30), rows=306_000, base_rate=0.236)
+    recent = DataWindow(start=day.replace(day=day.day - 6), end=day, rows=6_300, base_rate=0.432)
+    psi = {"block_minutes": 0.21, "dest": 0.05, "origin_hour_departures": 0.04, "recent_late_share": 0.3}
+    unknown = {"carrier": 0.0, "route": 0.01}
     return Monitoring(
+        drift=Drift(
+            reference=window,
+            recent=recent,
+            psi=psi,
+            unknown_share=unknown,
+            max_psi=0.3,
+            drifted=True,
+            threshold=0.2,
+        ),
         day=day,
         created_at=BASE_TIME,
         model_version=version,
@@ -104,6 +126,35 @@ def watched(day: date, version: str, roc_auc: float) -> Monitoring:
         by_origin={"JFK": scores},
         alarms=["drift: dest PSI 0.31 (bar 0.20)"] if day.day == 14 else [],
     )
+
+
+def test_the_status_page_draws_its_lines_as_lines(browser: Any, server: tuple[RunningServer, str]) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"{server[0].url}/status")
+    fills = page.eval_on_selector_all("svg.plot polyline", "els => els.map(e => getComputedStyle(e).fill)")
+    assert len(fills) == 2  # ROC-AUC and flag accuracy
+    assert fills == ["none", "none"]  # a filled polyline is a shape, not a line
+    dots = page.eval_on_selector_all("svg.plot circle", "els => els.map(e => getComputedStyle(e).fill)")
+    assert "none" not in dots  # the day's points stay filled
+    page.close()
+
+
+@pytest.mark.parametrize("path", ["/status", "/reports/{decision}"])
+def test_the_status_page_and_a_report_fit_a_phone(
+    browser: Any, server: tuple[RunningServer, str], path: str
+) -> None:
+    running, _ = server
+    decision = httpx.get(f"{running.url}/status.json").json()["decisions"][0]["id"]
+    page = browser.new_page(viewport={"width": 360, "height": 740})
+    response = page.goto(running.url + path.format(decision=decision))
+    assert response is not None
+    assert response.status == 200
+    wide = page.evaluate(
+        "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 360"
+        " && !e.closest('.wrap')).map(e => e.tagName + '.' + e.className).slice(0, 5)"
+    )
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 360, wide
+    page.close()
 
 
 @pytest.mark.parametrize("width", [360, 1280])
@@ -257,3 +308,7 @@ def test_an_evaluation_report_reads_fully_in_chromium(browser: Any, tmp_path: Pa
     assert "candidate − live" in text
     assert requested == [report.as_uri()]  # nothing fetched from anywhere
     page.close()
+    phone = browser.new_page(viewport={"width": 360, "height": 740})
+    phone.goto(report.as_uri())
+    assert phone.evaluate("document.scrollingElement.scrollWidth") <= 360  # wide tables scroll alone
+    phone.close()
