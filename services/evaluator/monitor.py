@@ -205,7 +205,10 @@ def monitor(
 
 
 def _to_stderr(line: str) -> None:
-    sys.stderr.write(line + "\n")  # stdout is the stage's JSON summary
+    """The metrics line, for CloudWatch (an ECS task's output); a person at a terminal reads the
+    watch's own lines instead. stdout is the stage's JSON summary."""
+    if not sys.stderr.isatty():
+        sys.stderr.write(line + "\n")
 
 
 def metrics_line(record: Monitoring, namespace: str) -> str:
