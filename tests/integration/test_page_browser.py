@@ -87,7 +87,7 @@ def test_a_person_asks_about_a_flight_and_reads_the_answer(
     page.wait_for_selector("#answer:not([hidden])")
     page.wait_for_function("document.querySelector('#sentence').textContent.includes('chance')")
     sentence = page.text_content("#sentence") or ""
-    assert sentence.startswith("DL from LGA to ATL")
+    assert sentence.startswith("DL from LGA to ATL")  # no flight number given: none shown
     assert "% chance of arriving 15+ minutes late" in sentence
     width = page.eval_on_selector("#fill", "el => el.style.width")
     assert width.endswith("%")
@@ -233,20 +233,36 @@ def test_a_csv_of_flights_comes_back_with_the_answers(
             f"{r.carrier},{r.origin},{r.dest},{r.sched_dep_local:%Y-%m-%dT%H:%M}\n"
             for r in flights.itertuples()
         )
+        + "B6,QQQ,BOS,2013-12-03T09:00\n"  # an airport the model has never seen
     )
     page = browser.new_page(viewport={"width": 360, "height": 740})
     page.goto(running.url)
     page.set_input_files("#batch-file", str(upload))
     page.wait_for_selector("#batch-download")
-    assert "25 flights answered" in (page.text_content("#batch-result") or "")
+    assert "26 flights answered" in (page.text_content("#batch-result") or "")
     with page.expect_download() as download:
         page.click("#batch-download")
     rows = download.value.path().read_text().strip().splitlines()
     assert download.value.suggested_filename == "my-flights-answers.csv"
-    assert rows[0] == "carrier,origin,dest,scheduled_departure,probability,delayed,risk,model_version"
-    assert len(rows) == 26
-    assert all(row.endswith(version) for row in rows[1:])
+    assert (
+        rows[0] == "carrier,origin,dest,scheduled_departure,probability,delayed,risk,model_version,warnings"
+    )
+    assert len(rows) == 27
+    assert all(row.split(",")[-2] == version for row in rows[1:])
+    assert all(row.endswith(f"{version},") for row in rows[1:-1])  # no warning about known airports
+    assert rows[-1].endswith(f"{version},never seen origin QQQ; never seen route QQQ-BOS")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # fits a phone
+    page.close()
+
+
+def test_the_answer_names_the_flight_as_people_write_it(
+    browser: Any, server: tuple[RunningServer, str]
+) -> None:
+    page = browser.new_page()
+    page.goto(server[0].url)
+    page.click("button[type=submit]")  # the form's own example: B6 1816, JFK to SYR
+    page.wait_for_function("document.querySelector('#sentence').textContent.includes('chance')")
+    assert (page.text_content("#sentence") or "").startswith("B6 1816 from JFK to SYR")
     page.close()
 
 
