@@ -55,6 +55,9 @@ class Settings(BaseSettings):
 
     # --- training
     train_seed: int = 42
+    # Training keeps at most this many flights (the latest months whole, older ones sampled): its
+    # memory follows this budget, not the history's length (training/window.py).
+    train_max_rows: int = Field(1_000_000, ge=1000)
 
     # --- evaluator: the promotion policy
     eval_window_days: int = Field(7, ge=1, le=366)

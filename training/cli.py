@@ -61,6 +61,7 @@ def train(
         seed=settings.train_seed if random_seed is None else random_seed,
         start=start.date() if start else None,
         end=end.date() if end else None,
+        max_rows=settings.train_max_rows,
         progress=entry.note,
     )
     entry.note(f"Staged {result.manifest.version} ({result.manifest.model_type}).")
