@@ -51,8 +51,9 @@ def build(store: LocalStore, copies: int) -> int:
     return written
 
 
-def train(data: Path, models: Path) -> tuple[float, float, str]:
-    """Seconds, peak RSS (GB) and the last line `flightdelay train` printed on stderr."""
+def train(data: Path, models: Path) -> tuple[float, float, float, str]:
+    """Wall seconds, CPU seconds (user + system: what a shared machine inflates least), peak RSS
+    (GB) and the last line `flightdelay train` printed on stderr."""
     env = {**os.environ, "FLIGHTDELAY_DATA_URL": str(data), "FLIGHTDELAY_MODELS_URL": str(models)}
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -66,7 +67,8 @@ def train(data: Path, models: Path) -> tuple[float, float, str]:
     seconds = time.perf_counter() - started
     stderr = process.stderr.read() if process.stderr else ""
     assert os.waitstatus_to_exitcode(status) == 0, stderr
-    return seconds, usage.ru_maxrss / 1024 / 1024, stderr.strip().splitlines()[-1]
+    cpu = usage.ru_utime + usage.ru_stime
+    return seconds, cpu, usage.ru_maxrss / 1024 / 1024, stderr.strip().splitlines()[-1]
 
 
 def main(sizes: list[int]) -> None:
@@ -76,10 +78,10 @@ def main(sizes: list[int]) -> None:
             t0 = time.perf_counter()
             flights = build(LocalStore(Path(tmp) / "data"), n)
             built = time.perf_counter() - t0
-            seconds, peak_gb, last = train(Path(tmp) / "data", Path(tmp) / "models")
+            seconds, cpu, peak_gb, last = train(Path(tmp) / "data", Path(tmp) / "models")
             print(
-                f"{n}x  {flights:,} flights ({built:.0f} s to write)  train {seconds:.0f} s  "
-                f"peak RSS {peak_gb:.2f} GB  [{last}]",
+                f"{n}x  {flights:,} flights ({built:.0f} s to write)  train {seconds:.0f} s "
+                f"({cpu:.0f} s of CPU)  peak RSS {peak_gb:.2f} GB  [{last}]",
                 flush=True,
             )
     print(f"this process: peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024:.2f} GB")
