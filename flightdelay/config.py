@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from flightdelay.airports import unknown_codes
 from flightdelay.errors import ConfigError
 from flightdelay.schema import airport_codes
 
@@ -54,6 +55,9 @@ class Settings(BaseSettings):
 
     # --- training
     train_seed: int = 42
+    # Training keeps at most this many flights (the latest months whole, older ones sampled): its
+    # memory follows this budget, not the history's length (training/window.py).
+    train_max_rows: int = Field(1_000_000, ge=1000)
 
     # --- evaluator: the promotion policy
     eval_window_days: int = Field(7, ge=1, le=366)
@@ -82,7 +86,14 @@ class Settings(BaseSettings):
     @field_validator("fetch_airports", mode="before")
     @classmethod
     def _check_airports(cls, value: object) -> object:
-        return airport_codes(value) if isinstance(value, str | list) else value
+        if not isinstance(value, str | list):
+            return value
+        codes = airport_codes(value)
+        # An unknown code would be a silent empty run: no weather, no flights, no error.
+        unknown = unknown_codes(codes)
+        if unknown:
+            raise ValueError(f"unknown airport code {', '.join(unknown)}: no IATA airport has it")
+        return codes
 
     @field_validator("data_url", "models_url")
     @classmethod

@@ -13,7 +13,8 @@
      │    ├── AlreadyLive               the version to promote is live already (another promoter won)
      │    └── PromotionConflict         latest.txt changed under a promoter; nothing was switched
      ├── DataError                      data does not fit the normalized schema or is unusable
-     │    └── SchemaValidationError     named rows and fields fail validation
+     │    ├── SchemaValidationError     named rows and fields fail validation
+     │    └── UnknownFileFormat         a file given to import is not the format named (usage)
      └── FetchError                     the flight data provider failed
           ├── ProviderAuthError         bad/missing key, inactive account, plan restriction
           ├── QuotaExhausted            monthly quota used up: retrying cannot help
@@ -123,6 +124,17 @@ class SchemaValidationError(DataError):
         count = f"{total if total is not None else len(problems)} invalid value(s): "
         super().__init__(count + shown + more)
         self.problems = problems
+
+
+class UnknownFileFormat(DataError):
+    """A file given to an import (``seed --bts``, ``seed --metar``) is not that format: a usage error."""
+
+    exit_code = 2
+
+    def __init__(self, path: str, *, expected: str, missing: list[str]) -> None:
+        super().__init__(f"{path} is not {expected}: it lacks {', '.join(missing)}")
+        self.path = path
+        self.missing = missing
 
 
 class FetchError(FlightDelayError):

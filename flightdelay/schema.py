@@ -51,6 +51,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("arr_delay", "float64", False, "arrival delay, minutes (the label's source)"),
     Column("status", "str", True, "one of " + ", ".join(STATUSES)),
     Column("distance_km", "float64", False, "great-circle distance between the airports"),
+    # Added after the first release: older partitions lack it and read as null (conform).
+    Column("tail_number", "str", False, "the aircraft's registration, where the source gives it"),
 )
 COLUMN_NAMES = [c.name for c in COLUMNS]
 # One operated flight: a codeshare copy or a re-fetched day repeats it, and the copies count once.
@@ -80,6 +82,24 @@ def airport_codes(value: str | list[str]) -> list[str]:
     if bad:
         raise ValueError(f"not IATA airport codes: {', '.join(bad)}")
     return codes
+
+
+def known_airports(codes: str | list[str], *, source: str) -> list[str]:
+    """IATA codes (comma-separated or listed), upper-cased; ConfigError naming any that is not an
+    airport's, and ``source`` (the option or variable they came from)."""
+    from flightdelay.airports import unknown_codes
+    from flightdelay.errors import ConfigError
+
+    try:
+        listed = airport_codes(codes)
+    except ValueError as exc:
+        raise ConfigError(f"airports: {exc} ({source})") from None
+    unknown = unknown_codes(listed)
+    if unknown:
+        raise ConfigError(
+            f"unknown airport code {', '.join(unknown)}: no IATA airport has it ({source}; e.g. DEN,SEA)"
+        )
+    return listed
 
 
 def empty() -> pd.DataFrame:

@@ -65,6 +65,7 @@ def train(
         seed=settings.train_seed if random_seed is None else random_seed,
         start=start,
         end=end,
+        max_rows=settings.train_max_rows,
         progress=entry.note,
     )
     entry.note(f"Staged {result.manifest.version} ({result.manifest.model_type}).")
