@@ -1,6 +1,7 @@
 """The live model: loaded at start, swapped atomically when latest.txt changes, never on the request path.
 
-A reload that fails (missing, tampered or incompatible artifact) leaves the current model serving
+A reload that fails (missing, tampered or incompatible artifact; unsound trees; no probabilities for
+a few smoke flights: flightdelay.validation) leaves the current model serving
 and is reported in /model, the logs and the metrics.
 """
 
@@ -23,6 +24,7 @@ from flightdelay.records import Manifest
 from flightdelay.registry import Registry
 from flightdelay.serving import Flights, fast_predictor, feature_matrix, for_serving
 from flightdelay.storage import ObjectStore
+from flightdelay.validation import validate_model
 
 log = logging.getLogger(__name__)
 
@@ -70,14 +72,11 @@ class LiveModel:
         return None
 
     def _load(self, version: str) -> Loaded:
-        artifact = self.registry.artifact(version, "prod", expected_features=feature_schema())
+        schema = feature_schema()
+        artifact = self.registry.artifact(version, "prod", expected_features=schema)
         model = for_serving(artifact.load())
-        try:
-            features, estimator = model[0], model[1:]
-        except (TypeError, IndexError, KeyError):
-            raise FlightDelayError(f"model {version} is not a pipeline with a feature step") from None
-        if not isinstance(features, FlightFeatures):
-            raise FlightDelayError(f"model {version} does not start with the shared FlightFeatures step")
+        validate_model(model, schema, version=version)  # before anything runs its trees
+        features, estimator = model[0], model[1:]
         return Loaded(
             artifact.manifest,
             features,
