@@ -21,7 +21,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flightdelay.config import Settings, get_settings
-from flightdelay.errors import NoLiveModel
+from flightdelay.errors import ModelCannotScore, NoLiveModel
 from flightdelay.registry import Registry
 from flightdelay.serving import Flights
 from flightdelay.storage import open_store
@@ -29,7 +29,7 @@ from services.api.batcher import Answer, Batcher
 from services.api.deps import Serving
 from services.api.journal import AnswerLog
 from services.api.limits import LimitRequests
-from services.api.live import ConditionsFeed, LiveModel, poll_forever
+from services.api.live import ConditionsFeed, LiveModel, Loaded, poll_forever
 from services.api.metrics import ApiMetrics
 from services.api.routes import model, ops, predict, status
 from services.api.status import StatusCache
@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metrics.reloads.labels(result=result).inc()
         if result == "loaded" and version:
             metrics.model.info({"version": version})
-        metrics.ready.set(1 if live.current is not None else 0)
+        metrics.ready.set(0 if live.not_ready() else 1)
 
     live = LiveModel(registry, on_reload=on_reload)
     data = open_store(settings.data_url, region=settings.aws_region)
@@ -75,11 +75,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             conditions_as_of=answer.known_at,
         )
 
+    def unscorable(loaded: Loaded, flights: int) -> None:
+        live.note_unscorable(loaded, flights)
+        metrics.ready.set(0 if live.not_ready() else 1)
+
     batcher = Batcher(
         lambda: live.current,
         lambda: feed.current,
         max_rows=settings.api_max_batch,
         observer=log_answer if answer_log else None,
+        on_unscorable=unscorable,
     )
 
     @contextlib.asynccontextmanager
@@ -149,6 +154,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(NoLiveModel)
     async def nothing_live(request: Request, exc: NoLiveModel) -> JSONResponse:
+        return JSONResponse(status_code=503, content={"detail": live.not_ready() or str(exc)})
+
+    @app.exception_handler(ModelCannotScore)
+    async def cannot_score(request: Request, exc: ModelCannotScore) -> JSONResponse:
         return JSONResponse(status_code=503, content={"detail": str(exc)})
 
     page = files("services.api").joinpath("static/index.html").read_text()
