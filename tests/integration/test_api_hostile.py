@@ -53,7 +53,7 @@ def test_a_literal_nan_is_a_422_naming_the_field_not_a_500(server: RunningServer
     assert httpx.get(f"{server.url}/health").status_code == 200
 
 
-def test_a_body_over_the_limit_is_refused_with_413_before_it_is_read(server: RunningServer) -> None:
+def test_a_body_over_the_limit_is_refused_with_413_without_being_parsed(server: RunningServer) -> None:
     started = time.monotonic()
     response = post_raw(server, b'{"flights": [' + b" " * 5_000_000 + b"]}")
     assert response.status_code == 413
@@ -236,3 +236,19 @@ def test_a_model_refused_at_load_is_named_by_ready_and_predict(
     for answer in (ready, predicted):
         assert f"{version} was refused" in answer.json()["detail"]
         assert "not probabilities" in answer.json()["detail"]
+
+
+def test_an_oversized_body_from_the_projects_own_client_gets_the_413(server: RunningServer) -> None:
+    """urllib (apiclient) sends the whole body before it reads an answer: a 413 sent while it is still
+    sending, then a close, reached it as a connection reset. Now the API reads and discards a bounded
+    part of the body, then answers and closes, so this client too gets the 413 and its reason."""
+    from apiclient import ApiError, ApiUnreachable, Client
+
+    started = time.monotonic()
+    with pytest.raises(ApiError) as refused:
+        Client(server.url, timeout=30).call("POST", "/predict", {"flights": [], "padding": "x" * 55_000_000})
+    assert not isinstance(refused.value, ApiUnreachable), refused.value
+    assert refused.value.status == 413
+    assert "100000 bytes" in str(refused.value.detail)
+    assert time.monotonic() - started < 10
+    assert httpx.get(f"{server.url}/health").status_code == 200
