@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     api_log_answers: bool = True
     api_log_flush_seconds: float = Field(10.0, gt=0)
     api_log_max_rows: int = Field(200_000, ge=1)  # about 60 MB while the store is unreachable
+    # Where the last flush keeps answers the store refused at shutdown, for the next start ("": a
+    # folder of the system's temporary directory named after the DATA URL).
+    api_log_spill_dir: str = ""
 
     @field_validator("fetch_airports", mode="before")
     @classmethod

@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import hashlib
 import json
 import logging
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -59,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             metrics,
             max_rows=settings.api_log_max_rows,
             flush_seconds=settings.api_log_flush_seconds,
+            spill_dir=spill_dir(settings),
         )
         if settings.api_log_answers
         else None
@@ -188,6 +192,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ops.router)
     app.include_router(status.router)
     return app
+
+
+def spill_dir(settings: Settings) -> Path:
+    """Where the answer log spills at shutdown: one folder per DATA store, so that a process only
+    ever writes back answers meant for its own store."""
+    if settings.api_log_spill_dir:
+        return Path(settings.api_log_spill_dir)
+    store = hashlib.sha256(settings.data_url.encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / "flightdelay-answers" / store
 
 
 class MeasureRequests:

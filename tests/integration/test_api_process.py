@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ import httpx
 import numpy as np
 import pytest
 
+from flightdelay import answers
 from flightdelay.registry import Registry
 from flightdelay.storage import LocalStore
 from tests.factories import BASE_TIME, stage_model
@@ -136,3 +137,37 @@ def test_a_crafted_tree_is_refused_and_the_live_model_keeps_serving(
     assert reload["version"] == version
     assert "left child 4000000000 is out of range" in reload["error"]
     assert httpx.get(f"{api.url}/ready", timeout=5).status_code == 200
+
+
+def test_sigterm_with_a_slow_body_pending_stops_in_time_and_writes_every_answer(
+    tmp_path: Path, live_lr: tuple[Path, str]
+) -> None:
+    """SIGTERM while a client is still sending a body: the API stopped waiting for it only when
+    killed, and its last answer-log flush was lost. Now it gives running requests
+    FLIGHTDELAY_API_SHUTDOWN_TIMEOUT_SECONDS, then flushes the answer log and ends."""
+    models, _ = live_lr
+    data = tmp_path / "data"
+    api = ApiProcess(
+        tmp_path, models_url=models, data_url=data, api_log_flush_seconds=600, api_shutdown_timeout_seconds=1
+    )
+    try:
+        flights = [{**FLIGHT, "scheduled_departure": f"2013-12-02T{h:02d}:15:00"} for h in range(6, 22)]
+        assert httpx.post(f"{api.url}/predict", json={"flights": flights}, timeout=30).status_code == 200
+        slow = socket.create_connection(("127.0.0.1", api.port))
+        slow.sendall(
+            b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b'Content-Length: 1000\r\n\r\n{"carrier": '
+        )
+        time.sleep(0.3)  # the request is running, waiting for the rest of its body
+        started = time.monotonic()
+        code = api.stop(timeout=20)
+        stopped_after = time.monotonic() - started
+        slow.close()
+    finally:
+        api.stop()
+    # Ended by itself (uvicorn re-raises the SIGTERM it handled), not killed after the wait.
+    assert code in (0, -signal.SIGTERM), api.log()[-2000:]
+    assert "Application shutdown complete" in api.log()
+    assert stopped_after < 8
+    logged = answers.read(LocalStore(data), date(2013, 12, 2))
+    assert len(logged) == len(flights)
