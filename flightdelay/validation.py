@@ -51,6 +51,7 @@ SMOKE_CONDITIONS = {
     "recent_mean_delay": 8.0,
 }
 TREE_LEAF = -1  # scikit-learn's mark of a leaf's children
+BITSET_WORDS = 8  # 256 categories in 32-bit words: the width scikit-learn's bitset routines read
 
 
 def validate_model(model: Any, schema: Sequence[FeatureColumn], *, version: str = "candidate") -> None:
@@ -194,6 +195,8 @@ def _check_boosting(model: HistGradientBoostingClassifier, inputs: int, where: s
                 raise _Unsound(f"{tree}: a split reads a feature outside 0..{inputs - 1}")
             categorical = inner[inner["is_categorical"].astype(bool)]
             bitsets = np.asarray(predictor.raw_left_cat_bitsets)
+            if bitsets.ndim != 2 or bitsets.shape[1] != BITSET_WORDS:  # a category (0-255) reads word c // 32
+                raise _Unsound(f"{tree}: its category bitsets are not rows of {BITSET_WORDS} words")
             if (categorical["bitset_idx"] >= len(bitsets)).any():
                 raise _Unsound(f"{tree}: a categorical split's bitset is out of range")
             if not is_categorical[categorical["feature_idx"]].all():

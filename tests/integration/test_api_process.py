@@ -81,15 +81,19 @@ class ApiProcess:
         return self.process.returncode
 
 
+def with_live(models: Path, model: Any) -> tuple[Path, str]:
+    registry = Registry(LocalStore(models))
+    version = stage_model(registry, model, now=BASE_TIME).version
+    registry.promote(version, reason="the good model")
+    return models, version
+
+
 @pytest.fixture(scope="module")
 def live_lr(
     tmp_path_factory: pytest.TempPathFactory, shared_models: Callable[[str], Any]
 ) -> tuple[Path, str]:
-    models = tmp_path_factory.mktemp("models")
-    registry = Registry(LocalStore(models))
-    version = stage_model(registry, shared_models("lr"), now=BASE_TIME).version
-    registry.promote(version, reason="the good model")
-    return models, version
+    """A store whose live model the crafted-model test replaces (module-scoped with its server)."""
+    return with_live(tmp_path_factory.mktemp("models"), shared_models("lr"))
 
 
 @pytest.fixture(scope="module")
@@ -140,12 +144,12 @@ def test_a_crafted_tree_is_refused_and_the_live_model_keeps_serving(
 
 
 def test_sigterm_with_a_slow_body_pending_stops_in_time_and_writes_every_answer(
-    tmp_path: Path, live_lr: tuple[Path, str]
+    tmp_path: Path, shared_models: Callable[[str], Any]
 ) -> None:
     """SIGTERM while a client is still sending a body: the API stopped waiting for it only when
     killed, and its last answer-log flush was lost. Now it gives running requests
     FLIGHTDELAY_API_SHUTDOWN_TIMEOUT_SECONDS, then flushes the answer log and ends."""
-    models, _ = live_lr
+    models, _ = with_live(tmp_path / "models", shared_models("lr"))
     data = tmp_path / "data"
     api = ApiProcess(
         tmp_path, models_url=models, data_url=data, api_log_flush_seconds=600, api_shutdown_timeout_seconds=1

@@ -85,6 +85,13 @@ def _boosting_nodes(model: Pipeline, change: Callable[[np.ndarray], None]) -> Pi
     return crafted
 
 
+def _narrow_bitsets(model: Pipeline) -> Pipeline:
+    crafted = copy.deepcopy(model)
+    predictor = crafted[-1]._predictors[0][0]
+    predictor.raw_left_cat_bitsets = np.ascontiguousarray(predictor.raw_left_cat_bitsets[:, :2])
+    return crafted
+
+
 def _split(nodes: np.ndarray, categorical: bool | None = None) -> int:
     """The first split node (of a numerical or categorical feature, if asked)."""
     inner = ~nodes["is_leaf"].astype(bool)
@@ -147,6 +154,11 @@ CRAFTED: dict[str, tuple[str, Callable[[dict[str, Pipeline]], Pipeline], str]] =
         "boosting",
         lambda m: _boosting_nodes(m["boosting"], lambda n: _set(n, "bitset_idx", 10**6, categorical=True)),
         "bitset is out of range",
+    ),
+    "boosting bitsets too narrow": (
+        "boosting",
+        lambda m: _narrow_bitsets(m["boosting"]),
+        "bitsets are not rows of 8 words",
     ),
     "boosting categorical split on a number": (
         "boosting",
