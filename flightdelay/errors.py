@@ -10,6 +10,7 @@
      │    ├── VersionNotFound           no such staged or promoted version
      │    ├── CorruptRecord             a manifest, decision or latest.txt cannot be read
      │    ├── ModelIntegrityError       artifact checksum/size/schema does not match, or it cannot be loaded
+     │    ├── ModelCannotScore          the live model answered NaN for a flight: no probability to give
      │    ├── AlreadyLive               the version to promote is live already (another promoter won)
      │    └── PromotionConflict         latest.txt changed under a promoter; nothing was switched
      ├── DataError                      data does not fit the normalized schema or is unusable
@@ -94,6 +95,17 @@ class ModelIntegrityError(RegistryError):
         super().__init__(f"model {version}: {reason}")
         self.version = version
         self.reason = reason
+
+
+class ModelCannotScore(RegistryError):
+    """The live model passed its checks at load but answered something that is not a probability."""
+
+    def __init__(self, version: str, *, flights: int) -> None:
+        super().__init__(
+            f"model {version} answered NaN for {flights} of these flights: no probability to give"
+        )
+        self.version = version
+        self.flights = flights
 
 
 class AlreadyLive(RegistryError):

@@ -36,6 +36,8 @@ def serve(
             os.environ[f"FLIGHTDELAY_API_{name}"] = str(value)
     settings = entry.start(log_stream=sys.stdout)  # a service's logs: nothing else is on stdout
     check_free(settings.api_host, settings.api_port)
+    from services.api.server import ConnectionLimits
+
     uvicorn.run(
         "services.api.app:create_app",
         factory=True,
@@ -44,6 +46,8 @@ def serve(
         workers=settings.api_workers,
         log_config=None,
         access_log=False,
+        http="services.api.server:GuardedHttp",  # by name: each worker imports it (limits: environment)
+        **ConnectionLimits.of(settings).uvicorn_options(),
     )
 
 
