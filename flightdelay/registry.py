@@ -283,18 +283,16 @@ class Registry:
             size_bytes=len(artifact),
             created_at=now,
         )
-        try:
+        try:  # create-only writes of identical bytes succeed: staging the same model again is a no-op
             self.store.put(_model_key("staging", manifest.version, ARTIFACT_NAME), artifact, if_absent=True)
-        except PreconditionFailed:
-            # Same second, same sha256 prefix: the identical model was just staged. Staging is
-            # idempotent for identical bytes; anything else would be a real collision.
-            existing = self.artifact(manifest.version)
-            if existing.manifest.sha256 != sha:
-                raise RegistryError(f"version {manifest.version} is taken by another artifact") from None
-            return existing.manifest
-        self.store.put(
-            _model_key("staging", manifest.version, MANIFEST_NAME), _json(manifest), if_absent=True
-        )
+        except PreconditionFailed:  # same second, same sha256 prefix, other bytes: a real collision
+            raise RegistryError(f"version {manifest.version} is taken by another artifact") from None
+        try:
+            self.store.put(
+                _model_key("staging", manifest.version, MANIFEST_NAME), _json(manifest), if_absent=True
+            )
+        except PreconditionFailed:  # the same model staged in the same second with other metadata
+            return self.manifest(manifest.version)
         return manifest
 
     def attach(self, version: str, name: str, data: bytes) -> str:

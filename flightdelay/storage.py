@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import logging
 import os
 import tempfile
 import threading
@@ -23,6 +24,8 @@ from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlparse
 
 from flightdelay.errors import ObjectNotFound, PreconditionFailed, StorageError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +53,9 @@ class ObjectStore(Protocol):
         """Write atomically and return the new ETag.
 
         ``if_match``: only if the current ETag equals it; ``if_absent``: only if the key does not
-        exist. A lost condition raises PreconditionFailed and changes nothing.
+        exist. A lost condition raises PreconditionFailed and changes nothing, unless the object
+        already holds exactly ``data``: then the write succeeds, so a retry of a write that landed
+        (its response lost) is not mistaken for a conflict.
         """
         ...
 
@@ -159,7 +164,10 @@ class LocalStore:
             self._write(path, data, key)
             return etag_of(data)
         with self._locked():
-            current = etag_of(path.read_bytes()) if path.is_file() else None
+            existing = path.read_bytes() if path.is_file() else None
+            current = etag_of(existing) if existing is not None else None
+            if existing == data and (if_absent or current != if_match):
+                return etag_of(data)  # the same bytes again: what S3Store does after a lost response
             if if_absent and current is not None:
                 raise PreconditionFailed(store=self.url, key=key, condition="key already exists")
             if if_match is not None and current != if_match:
@@ -258,8 +266,26 @@ class S3Store:
             kwargs["IfMatch"] = if_match
         if if_absent:
             kwargs["IfNoneMatch"] = "*"
-        with self._translated(key, "put"):
-            return str(self._client.put_object(**kwargs)["ETag"])
+        try:
+            with self._translated(key, "put"):
+                return str(self._client.put_object(**kwargs)["ETag"])
+        except StorageError:
+            # botocore retries a request whose response was lost; the retry of a conditional write
+            # then meets the object its first attempt wrote (412), or every attempt times out after
+            # reaching S3. Either way the write may have landed: read it back before failing.
+            landed = self._holding(key, data)
+            if landed is None:
+                raise
+            log.info("a write whose answer was lost had landed", extra={"store": self.url, "key": key})
+            return landed
+
+    def _holding(self, key: str, data: bytes) -> str | None:
+        """The object's ETag if it holds exactly ``data``, else None (absent, other bytes, unreadable)."""
+        try:
+            obj = self.get(key)
+        except StorageError:
+            return None
+        return obj.etag if obj.data == data else None
 
     def exists(self, key: str) -> bool:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -220,3 +221,58 @@ def test_decisions_are_append_only_and_newest_first(registry: Registry) -> None:
     verdicts = [(d.verdict, d.version) for d in registry.decisions()]
     assert verdicts == [("rolled_back", a.version), ("promoted", b.version), ("promoted", a.version)]
     assert len(registry.store.list("decisions/")) == 3
+
+
+# --- S3 answers lost between the request and the response (moto, real S3 semantics) -------------
+
+
+@pytest.fixture
+def faulty(moto_endpoint: str, s3_bucket: str) -> tuple[Registry, Any]:
+    """A registry on moto S3 and the boto3 client under it, to lose responses on."""
+    from tests.faults import faulty_s3_store
+
+    store, client = faulty_s3_store(moto_endpoint, s3_bucket, prefix="models")
+    return Registry(store), client
+
+
+def test_a_lost_response_on_the_latest_switch_is_a_recorded_promotion_not_a_conflict(
+    faulty: tuple[Registry, Any],
+) -> None:
+    from tests.faults import lose_responses
+
+    registry, client = faulty
+    a, b = staged(registry, 2)
+    registry.promote(a.version, reason="first")
+    lost = lose_responses(client, key=lambda path: path.endswith("/latest.txt"))
+    decision = registry.promote(b.version, reason="second")
+    assert lost.lost
+    assert (decision.verdict, decision.previous, decision.version) == ("promoted", a.version, b.version)
+    assert registry.live_version() == b.version
+    assert [d.version for d in registry.decisions() if d.verdict == "promoted"] == [b.version, a.version]
+    assert registry.rollback().version == a.version  # the history knows what was live before
+
+
+def test_a_lost_response_on_any_create_only_write_of_a_promotion_is_harmless(
+    faulty: tuple[Registry, Any],
+) -> None:
+    from tests.faults import lose_responses
+
+    registry, client = faulty
+    (a,) = staged(registry)
+    lost = lose_responses(
+        client, key=lambda path: "/prod/" in path or "/decisions/" in path or path.endswith("/latest.txt")
+    )
+    decision = registry.promote(a.version, reason="first")
+    assert len(lost.lost) == 4  # the artifact, its manifest, latest.txt (created) and the decision
+    assert registry.live_version() == a.version
+    assert registry.decisions() == [decision]
+
+
+def test_a_lost_response_while_staging_stages_once(faulty: tuple[Registry, Any]) -> None:
+    from tests.faults import lose_responses
+
+    registry, client = faulty
+    lost = lose_responses(client, key=lambda path: "/staging/" in path)
+    (m,) = staged(registry)
+    assert len(lost.lost) == 2
+    assert registry.artifact(m.version).manifest == m
