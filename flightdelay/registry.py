@@ -143,6 +143,17 @@ REPAIR = " (repair it: flightdelay promote VERSION, or flightdelay rollback --to
 T = TypeVar("T", bound=BaseModel)
 
 
+def _own_manifest(folder: str, key: str, data: bytes) -> Manifest:
+    """The manifest of the model in ``folder``: one that names another version or another file
+    (a folder copied or crafted from another model's files) is refused, whatever its checksums."""
+    manifest = _parse(Manifest, key, data)
+    if manifest.version != folder:
+        raise ModelIntegrityError(folder, reason=f"its manifest names version {manifest.version[:80]!r}")
+    if manifest.artifact != ARTIFACT_NAME:
+        raise ModelIntegrityError(folder, reason=f"its manifest names artifact {manifest.artifact[:80]!r}")
+    return manifest
+
+
 def _parse(model: type[T], key: str, data: bytes) -> T:
     """A stored JSON record as its model, or CorruptRecord naming the key and what is wrong."""
     try:
@@ -166,11 +177,12 @@ class Registry:
         bad file cannot hide (or block the evaluation of) every other model."""
         manifests = []
         for key in self.store.list(f"{stage}/"):  # every <stage>/<version>/manifest.json
-            if key.endswith(f"/{MANIFEST_NAME}"):
+            parts = key.split("/")
+            if len(parts) == 3 and parts[2] == MANIFEST_NAME:
                 try:
-                    manifests.append(_parse(Manifest, key, self.store.get(key).data))
-                except CorruptRecord as exc:
-                    log.warning("skipping an unreadable manifest", extra={"key": key, "error": exc.reason})
+                    manifests.append(_own_manifest(parts[1], key, self.store.get(key).data))
+                except (CorruptRecord, ModelIntegrityError) as exc:
+                    log.warning("skipping an unreadable manifest", extra={"key": key, "error": str(exc)})
         return sorted(manifests, key=lambda m: m.version, reverse=True)
 
     def staged(self) -> list[Manifest]:
@@ -187,7 +199,7 @@ class Registry:
             raw = self.store.get(key).data
         except ObjectNotFound:
             raise VersionNotFound(version, where=f"{stage}/") from None
-        return _parse(Manifest, key, raw)
+        return _own_manifest(version, key, raw)
 
     def artifact(
         self, version: str, stage: Stage = "staging", *, expected_features: list[FeatureColumn] | None = None
