@@ -340,3 +340,18 @@ def test_the_evaluator_rejects_a_candidate_whose_manifest_names_another_version(
     assert outcome.verdict == "rejected"
     assert f"its manifest names version '{good.version}'" in outcome.reason
     assert registry.live_version() is None
+
+
+def test_promote_from_a_pointer_to_a_missing_model_succeeds_and_says_so(tmp_path: Path) -> None:
+    registry = Registry(LocalStore(tmp_path))
+    a, b = staged(registry, 2)
+    registry.promote(a.version, reason="first")
+    gone = "20990101T000000Z-deadbeef"
+    registry.store.put(LATEST_KEY, f"prod/{gone}/model.skops".encode())
+    result = cli("promote", b.version, models=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert registry.live_version() == b.version
+    decision = registry.decisions()[0]
+    assert (decision.verdict, decision.version, decision.previous) == ("promoted", b.version, gone)
+    assert decision.report_key is not None
+    assert registry.store.exists(decision.report_key)
