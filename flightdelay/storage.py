@@ -131,8 +131,12 @@ class LocalStore:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        self.root.mkdir(parents=True, exist_ok=True)
-        with self._thread_lock, open(self.root / self._LOCK, "a+b") as handle:
+        try:  # a read-only store fails here, before any conditional write
+            self.root.mkdir(parents=True, exist_ok=True)
+            handle = open(self.root / self._LOCK, "a+b")  # noqa: SIM115  # closed below
+        except OSError as exc:
+            raise StorageError(f"the store {self.url} cannot be written ({exc.strerror})") from None
+        with self._thread_lock, handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
@@ -192,8 +196,12 @@ class LocalStore:
         self.put(dst, self.get(src).data)
 
     def delete(self, key: str) -> None:
-        with contextlib.suppress(FileNotFoundError):
+        try:
             self._path(key).unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise StorageError(f"delete failed: {exc.strerror}", store=self.url, key=key) from exc
 
 
 _NOT_FOUND = {"NoSuchKey", "404", "NotFound"}

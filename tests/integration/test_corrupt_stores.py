@@ -355,3 +355,44 @@ def test_promote_from_a_pointer_to_a_missing_model_succeeds_and_says_so(tmp_path
     assert (decision.verdict, decision.version, decision.previous) == ("promoted", b.version, gone)
     assert decision.report_key is not None
     assert registry.store.exists(decision.report_key)
+
+
+def _as_an_unprivileged_user() -> list[str]:
+    """A command prefix under which file permissions apply: root ignores them unless its
+    capabilities to override them are dropped (setpriv, util-linux); any other user is subject to them."""
+    if os.geteuid() != 0:
+        return []
+    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner"]
+
+
+def test_a_read_only_store_gives_one_line_and_the_storage_exit_code(tmp_path: Path) -> None:
+    from flightdelay.errors import StorageError
+
+    models = tmp_path / "models"
+    registry = Registry(LocalStore(models))
+    a, b = staged(registry, 2)
+    registry.promote(a.version, reason="first")
+    modes = {path: path.stat().st_mode for path in [models, *models.rglob("*")]}
+    for path in modes:
+        path.chmod(modes[path] & ~0o222)  # no one may write
+    env = {
+        **os.environ,
+        "FLIGHTDELAY_MODELS_URL": str(models),
+        "FLIGHTDELAY_DATA_URL": str(tmp_path / "data"),
+    }
+    try:
+        result = subprocess.run(
+            [*_as_an_unprivileged_user(), sys.executable, "-m", "cli", "promote", b.version],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        for path, mode in modes.items():
+            path.chmod(mode)
+    assert result.returncode == StorageError.exit_code == 9, result.stderr
+    assert "Traceback" not in result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"error: the store file://{models} cannot be written (Permission denied")
+    assert registry.live_version() == a.version
