@@ -4,7 +4,9 @@
     staging/<version>/<attachment>                   what training adds (data-summary.json)
     prod/<version>/model.skops + manifest.json       promoted at least once (create-only)
     latest.txt                                       "prod/<version>/model.skops": the live model
-    decisions/<time>-<version>.json (+ .html)        append-only record of every verdict, its report
+    decisions/<sequence>-<version>.json              append-only record of every verdict, in the
+                                                     store's order (older records: <time>-<version>)
+    decisions/<time>-<version>.html                  a decision's report (the record names it)
 
 This module is the only one that knows these keys; the records themselves are in records.py.
 
@@ -66,7 +68,11 @@ TRUSTED_TYPES = (
 MANIFEST_NAME = "manifest.json"
 DECISIONS = "decisions/"
 MONITORING = "monitoring/"
-_DECISION_ID = re.compile(r"\d{8}T\d{12}Z-[A-Za-z0-9_-]+")
+# A decision's id: its place in the history, from the store (``<sequence>-<version>``, the sequence
+# claimed by a create-only write), or the wall-clock ids of records written before sequences.
+_DECISION_ID = re.compile(r"\d{8}(T\d{12}Z)?-[A-Za-z0-9_-]+")
+_SEQUENCED = re.compile(r"(\d{8})-[A-Za-z0-9_-]+")
+_SEQUENCE_ATTEMPTS = 50
 
 
 class ModelArtifact:
@@ -247,7 +253,7 @@ class Registry:
     def decisions(self, limit: int | None = None) -> list[Decision]:
         """The decision history, newest first; an unreadable record is logged and left out."""
         keys = [k for k in self.store.list(DECISIONS) if k.endswith(".json")]
-        keys.sort(reverse=True)
+        keys.sort(key=_history_order, reverse=True)
         history: list[Decision] = []
         for key in keys:
             if limit is not None and len(history) >= limit:
@@ -314,9 +320,23 @@ class Registry:
         return key
 
     def record(self, decision: Decision) -> Decision:
-        """Append a decision to the history (never overwrites)."""
-        self.store.put(self.decision_key(decision.id), _json(decision), if_absent=True)
-        return decision
+        """Append a decision to the history (never overwrites) under the next sequence number.
+
+        The order of the history is the order in which records claimed their sequence, by a
+        create-only write: no host's clock orders it (a skewed one cannot reorder promotions)."""
+        taken = [
+            _sequence(k.removeprefix(DECISIONS).removesuffix(".json")) for k in self.store.list(DECISIONS)
+        ]
+        sequence = max((n for n in taken if n is not None), default=0) + 1
+        for _ in range(_SEQUENCE_ATTEMPTS):
+            numbered = decision.model_copy(update={"id": f"{sequence:08d}-{decision.version or 'none'}"})
+            try:
+                self.store.put(self.decision_key(numbered.id), _json(numbered), if_absent=True)
+            except PreconditionFailed:  # another writer claimed this number first: take the next
+                sequence += 1
+                continue
+            return numbered
+        raise RegistryError(f"no free decision number after {_SEQUENCE_ATTEMPTS} attempts from {sequence}")
 
     def attach_report(self, decision: Decision, html: str) -> str:
         """Store the HTML report a recorded decision names (create-only); its key."""
@@ -492,6 +512,18 @@ class Registry:
                 created_at=now,
             )
         )
+
+
+def _sequence(decision_id: str) -> int | None:
+    """The sequence number of a decision id, or None for an id from before sequences."""
+    match = _SEQUENCED.fullmatch(decision_id)
+    return int(match.group(1)) if match else None
+
+
+def _history_order(key: str) -> tuple[int, int, str]:
+    """Records from before sequences first (by their clock-based names), then by sequence."""
+    sequence = _sequence(key.removeprefix(DECISIONS).removesuffix(".json"))
+    return (0, 0, key) if sequence is None else (1, sequence, key)
 
 
 def pointer_text(data: bytes) -> str:

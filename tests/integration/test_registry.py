@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -276,3 +276,17 @@ def test_a_lost_response_while_staging_stages_once(faulty: tuple[Registry, Any])
     (m,) = staged(registry)
     assert len(lost.lost) == 2
     assert registry.artifact(m.version).manifest == m
+
+
+def test_rollback_follows_the_order_of_the_store_not_a_skewed_clock(registry: Registry) -> None:
+    a, x, b = staged(registry, 3)
+    day = timedelta(days=1)
+    registry.promote(a.version, reason="1", now=BASE_TIME + day)
+    registry.promote(x.version, reason="2", now=BASE_TIME + 2 * day)  # live before: a
+    registry.promote(b.version, reason="3", now=BASE_TIME + 3 * day)
+    skewed = "4, on a host whose clock is days behind"
+    registry.promote(x.version, reason=skewed, now=BASE_TIME)
+    assert registry.decisions()[0].reason == skewed
+    decision = registry.rollback()
+    assert decision.version == b.version  # live before the last promotion of x, not before the first
+    assert [d.reason for d in registry.decisions()[:2]] == [decision.reason, skewed]
