@@ -279,13 +279,21 @@ class Registry:
 
     def decided_versions(self) -> set[str]:
         """Versions that already have a final verdict (promoted or rejected): not evaluated again."""
-        return {d.version for d in self.decisions() if d.version and d.verdict in ("promoted", "rejected")}
+        return {
+            d.version
+            for d in self.decisions()
+            if d.version and d.verdict in ("promoted", "rejected") and not d.pending
+        }
 
     def verdicts(self) -> dict[str, Verdict]:
         """Each version's latest evaluation verdict (promoted, rejected or no_decision)."""
         latest: dict[str, Verdict] = {}
         for decision in reversed(self.decisions()):
-            if decision.version and decision.verdict in ("promoted", "rejected", "no_decision"):
+            if (
+                decision.version
+                and decision.verdict in ("promoted", "rejected", "no_decision")
+                and not decision.pending
+            ):
                 latest[decision.version] = decision.verdict
         return latest
 
@@ -432,25 +440,73 @@ class Registry:
 
         An unreadable latest.txt is replaced (conditionally, like any switch): that is its repair.
         """
+        self.recover()
         expected, etag = self._raw_pointer()
         previous = _version_or_none(expected)
         if previous == version:
             raise AlreadyLive(version)
         self._ensure_in_prod(version)
-        self._switch(version, expected, etag)
-        return self.record(
-            self.new_decision(
-                "promoted",
-                version,
-                reason,
-                previous=previous,
-                live_after=version,
-                source=source,
-                details=details,
-                report_key=report_key,
-                created_at=now,
-            )
+        pending = self.new_decision(
+            "promoted",
+            version,
+            reason,
+            previous=previous,
+            live_after=version,
+            source=source,
+            details=details,
+            report_key=report_key,
+            created_at=now,
         )
+        return self._switch_recorded(pending, expected, etag)
+
+    def _switch_recorded(self, decision: Decision, expected: str | None, etag: str | None) -> Decision:
+        """Record the switch as pending, switch latest.txt, then complete the record: a run killed
+        in between leaves a pending record that the next run completes (``recover``)."""
+        version = decision.live_after or ""
+        pending = self.record(decision.model_copy(update={"pending": True, "switch_from": etag}))
+        try:
+            self._switch(version, expected, etag)
+        except PromotionConflict as exc:
+            self._complete(pending, verdict="failed", live_after=None, reason=f"{decision.reason}: {exc}")
+            raise
+        return self._complete(pending)
+
+    def _complete(self, pending: Decision, **update: Any) -> Decision:
+        """Rewrite a pending record as done (once: a conditional write on the pending record)."""
+        key = self.decision_key(pending.id)
+        current = self.store.get(key)
+        record = _parse(Decision, key, current.data)
+        if not record.pending:
+            return record  # another run completed it
+        done = record.model_copy(update={"pending": False, "switch_from": None, **update})
+        try:
+            self.store.put(key, _json(done), if_match=current.etag)
+        except PreconditionFailed:  # another run completed it meanwhile
+            return _parse(Decision, key, self.store.get(key).data)
+        return done
+
+    def recover(self) -> list[Decision]:
+        """Complete the switches a killed run left pending, by what latest.txt says now: one whose
+        version is live (latest.txt moved since it was recorded) was done; one whose latest.txt
+        moved elsewhere can never be done. One whose latest.txt has not moved is in flight, or
+        stopped before its switch, and stays pending. The records completed here are returned."""
+        pending = [d for d in self.decisions() if d.pending]
+        if not pending:
+            return []
+        obj = self._latest()
+        live = _version_or_none(obj.data.decode("utf-8", errors="replace").strip()) if obj else None
+        etag = obj.etag if obj else None
+        done = []
+        for record in reversed(pending):  # oldest first
+            if etag == record.switch_from:
+                continue
+            if record.live_after is not None and record.live_after == live:
+                done.append(self._complete(record, reason=f"{record.reason} (completed by a later run)"))
+            else:
+                reason = f"{record.reason}: interrupted before latest.txt was switched; nothing was switched"
+                done.append(self._complete(record, verdict="failed", live_after=None, reason=reason))
+            log.warning("completed a pending decision", extra={"id": record.id, "verdict": done[-1].verdict})
+        return done
 
     def live_before(self) -> str:
         """The version a rollback with no target goes back to: the one live before the live one."""
@@ -466,7 +522,10 @@ class Registry:
         A rollback never counts as the live version's origin, so rolling back twice goes two
         promotions back (C → B → A), not back and forth.
         """
-        promotion = next((d for d in self.decisions() if d.verdict == "promoted" and d.version == live), None)
+        promotion = next(
+            (d for d in self.decisions() if d.verdict == "promoted" and d.version == live and not d.pending),
+            None,
+        )
         if promotion is None or promotion.previous is None:
             raise RegistryError(
                 f"nothing was live before {live} by the decision history: name a version (rollback --to)"
@@ -486,6 +545,7 @@ class Registry:
 
         With ``to``, an unreadable latest.txt is replaced: that is its repair.
         """
+        self.recover()
         expected, etag = self._raw_pointer()
         if to is None:
             live = version_of_pointer(expected) if expected else None  # unreadable: name a version
@@ -499,19 +559,17 @@ class Registry:
         if to == live:
             raise RegistryError(f"model {to} is already live")
         self.artifact(to, "prod")  # refuse to switch to a damaged artifact
-        self._switch(to, expected, etag)
-        return self.record(
-            self.new_decision(
-                "rolled_back",
-                to,
-                reason or f"rolled back from {live}",
-                previous=live,
-                live_after=to,
-                source=source,
-                report_key=report_key,
-                created_at=now,
-            )
+        decision = self.new_decision(
+            "rolled_back",
+            to,
+            reason or f"rolled back from {live}",
+            previous=live,
+            live_after=to,
+            source=source,
+            report_key=report_key,
+            created_at=now,
         )
+        return self._switch_recorded(decision, expected, etag)
 
 
 def _sequence(decision_id: str) -> int | None:

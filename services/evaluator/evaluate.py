@@ -125,6 +125,7 @@ def evaluate(
 ) -> Outcome:
     """Evaluate, decide and act once; the outcome says what happened and where it is recorded."""
     now = now or datetime.now(UTC)
+    registry.recover()  # a switch a killed run left pending is completed before anything is judged
     version = pick_candidate(registry, candidate)
     if version is None:
         return Outcome("nothing_to_evaluate", "no staged model is waiting for a verdict")

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +22,7 @@ from flightdelay.errors import (
 )
 from flightdelay.records import DataWindow, Evaluation, FeatureColumn, Policy
 from flightdelay.registry import LATEST_KEY, Registry, make_version
-from flightdelay.storage import ObjectStore
+from flightdelay.storage import LocalStore, ObjectStore
 from tests.factories import BASE_TIME, artifact_bytes, metadata, staged
 
 
@@ -290,3 +295,79 @@ def test_rollback_follows_the_order_of_the_store_not_a_skewed_clock(registry: Re
     decision = registry.rollback()
     assert decision.version == b.version  # live before the last promotion of x, not before the first
     assert [d.reason for d in registry.decisions()[:2]] == [decision.reason, skewed]
+
+
+# --- a promoter killed (SIGKILL) between its steps -------------------------------------------------
+
+_STOPPED_AFTER_WRITING = """
+import sys, time
+from flightdelay.registry import Registry
+from flightdelay.storage import LocalStore
+
+store = LocalStore(sys.argv[1])
+put = store.put
+
+def put_then_stop(key, data, **kwargs):
+    etag = put(key, data, **kwargs)
+    if key.startswith(sys.argv[3]):
+        print("written", key, flush=True)
+        time.sleep(600)  # killed here by the test
+    return etag
+
+store.put = put_then_stop
+Registry(store).promote(sys.argv[2], reason="killed midway")
+"""
+
+
+def _promote_and_kill_after_writing(root: Path, version: str, key_prefix: str) -> None:
+    """A real promoter process, SIGKILLed right after its write of a key under ``key_prefix``."""
+    repo = Path(__file__).resolve().parents[2]
+    process = subprocess.Popen(
+        [sys.executable, "-c", _STOPPED_AFTER_WRITING, str(root), version, key_prefix],
+        cwd=repo,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith("written")
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+
+
+def test_a_promoter_killed_between_the_switch_and_its_record_is_completed_by_the_next_run(
+    tmp_path: Path,
+) -> None:
+    registry = Registry(LocalStore(tmp_path))
+    a, b = staged(registry, 2)
+    registry.promote(a.version, reason="first")
+    _promote_and_kill_after_writing(tmp_path, b.version, "latest.txt")
+    assert registry.live_version() == b.version  # switched, then killed
+    decision = registry.rollback()  # the next run completes the promotion first, so it knows a
+    assert (decision.previous, decision.version) == (b.version, a.version)
+    history = registry.decisions()
+    assert [(d.verdict, d.version, d.pending) for d in history] == [
+        ("rolled_back", a.version, False),
+        ("promoted", b.version, False),
+        ("promoted", a.version, False),
+    ]
+    assert "completed by a later run" in history[1].reason
+
+
+def test_a_promoter_killed_before_the_switch_changes_nothing_and_is_marked_failed(tmp_path: Path) -> None:
+    registry = Registry(LocalStore(tmp_path))
+    a, b, c = staged(registry, 3)
+    registry.promote(a.version, reason="first")
+    _promote_and_kill_after_writing(tmp_path, b.version, "decisions/")  # its pending record
+    assert registry.live_version() == a.version
+    registry.promote(c.version, reason="next")
+    registry.recover()  # latest.txt has moved on: b's switch can never happen
+    history = registry.decisions()
+    assert [(d.verdict, d.version, d.pending) for d in history] == [
+        ("promoted", c.version, False),
+        ("failed", b.version, False),
+        ("promoted", a.version, False),
+    ]
+    assert "nothing was switched" in history[1].reason
+    assert registry.rollback().version == a.version
