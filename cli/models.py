@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from flightdelay import entry
-from flightdelay.errors import CorruptRecord
-from flightdelay.registry import Decision, Registry
+from flightdelay.errors import CorruptRecord, RegistryError
+from flightdelay.registry import Decision, Manifest, Registry
 from flightdelay.storage import open_store
 
 app = typer.Typer(pretty_exceptions_enable=False, add_completion=False, rich_markup_mode=None)
@@ -110,10 +110,19 @@ def switch(
         key = registry.report_key(registry.decision_id(now, version or registry.live_before()))
         decision = registry.rollback(version, reason=reason, source=source, report_key=key, now=now)
     after = registry.manifest(decision.version or "", "prod")
-    registry.attach_report(
-        decision, render_switch(decision, registry.manifest(before, "prod") if before else None, after)
-    )
+    registry.attach_report(decision, render_switch(decision, _manifest_or_none(registry, before), after))
     return decision
+
+
+def _manifest_or_none(registry: Registry, version: str | None) -> Manifest | None:
+    """The prod manifest of the version live before a switch, if it can still be read: the switch
+    has happened by now, and a pointer to a missing or damaged model is what it may have repaired."""
+    if version is None:
+        return None
+    try:
+        return registry.manifest(version, "prod")
+    except RegistryError:
+        return None
 
 
 @app.command()

@@ -2,7 +2,7 @@
 
     FlightDelayError
      ├── ConfigError                    a setting is missing or invalid
-     ├── StorageError                   the object store failed (I/O, permissions, bad key)
+     ├── StorageError                   the object store failed (I/O, permissions, bad key): exit 9
      │    ├── ObjectNotFound            the key does not exist
      │    └── PreconditionFailed        a conditional write lost (ETag changed, or key exists)
      ├── RegistryError                  the model registry refused an operation
@@ -42,7 +42,9 @@ class ConfigError(FlightDelayError):
 
 
 class StorageError(FlightDelayError):
-    """The object store failed."""
+    """The object store failed (I/O, permissions: a read-only store, a bad key)."""
+
+    exit_code = 9
 
     def __init__(self, message: str, *, store: str = "", key: str = "") -> None:
         where = f" ({store}{'/' if store and key else ''}{key})" if store or key else ""

@@ -47,7 +47,8 @@ def evaluate(
     then watch the live model on the last day (see `flightdelay monitor`).
 
     Exit codes: 0 promoted, 10 rejected, 11 no decision (too little data), 12 nothing to evaluate,
-    3 the promotion lost a race, 13 the verdict stands but the watch failed, 1/2 errors.
+    3 the promotion lost a race, 13 the verdict stands but the watch failed, 1/2 errors, 9 the
+    store cannot be read or written.
     """
     from services.evaluator.evaluate import evaluate as run_evaluation  # the heavy part, when it runs
     from services.evaluator.monitor import monitor, summary
