@@ -70,6 +70,16 @@ def validate_model(model: Any, schema: Sequence[FeatureColumn], *, version: str 
     _smoke(features, estimator, len(schema), version)
 
 
+def check_structure(model: Any, *, version: str) -> None:
+    """Raise ModelIntegrityError when a tree the model holds, in whatever wraps it, is unsound: the
+    file would crash the process that scores it. The evaluator runs it before judging a candidate
+    (validate_model does it too, for a pipeline the API is about to serve)."""
+    try:
+        _check(model, None, "model", set())
+    except _Unsound as exc:
+        raise ModelIntegrityError(version, reason=f"refused: {exc}") from None
+
+
 class _Unsound(Exception):
     """A structural fault, with where it is."""
 

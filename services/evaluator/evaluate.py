@@ -40,6 +40,7 @@ from flightdelay.scoring import (
     scores_by_horizon,
 )
 from flightdelay.storage import ObjectStore
+from flightdelay.validation import check_structure
 from services.evaluator.policy import Ruling, decide, policy_of
 from services.evaluator.report import render
 
@@ -96,6 +97,7 @@ def _scored(
     it cannot be loaded or cannot score: it is then judged for that, never a crash."""
     model = artifact.load()
     version, threshold = artifact.version, artifact.manifest.threshold
+    check_structure(model, version=version)  # a crafted tree would crash this process when scored
     late = probabilities(model, rows, version=version)
     return late, scores_by_horizon(model, views, threshold, version=version), _drivers(model, rows)
 

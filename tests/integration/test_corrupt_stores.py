@@ -3,6 +3,7 @@ prints one line, and the evaluator goes on (issue: hardening, item 1)."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
 
 from flightdelay import datasets
@@ -293,6 +295,18 @@ def test_a_candidate_whose_probabilities_are_not_numbers_is_rejected(week: Local
     registry = Registry(week, extra_trusted_types=TEST_TYPES)
     stage_model(registry, NoisyModel(model, float("nan")), now=BASE_TIME)
     assert "probabilities that are not numbers in [0, 1]" in _reject_reason(week, registry)
+
+
+def test_a_candidate_with_a_crafted_tree_is_rejected_before_anything_runs_it(
+    week: LocalStore, shared_models: Callable[[str], Any]
+) -> None:
+    crafted = copy.deepcopy(shared_models("hgb"))
+    nodes = crafted[-1]._predictors[0][0].nodes
+    nodes["right"][int(np.flatnonzero(nodes["is_leaf"] == 0)[0])] = 77_777  # scored, this crashes the process
+    stage_model(Registry(week), crafted, now=BASE_TIME)
+    reason = _reject_reason(week, Registry(week))
+    assert "refused: " in reason
+    assert "right child 77777 is out of range" in reason
 
 
 def test_a_live_model_that_cannot_be_scored_leaves_the_bar_to_decide(week: LocalStore, model: Any) -> None:
