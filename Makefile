@@ -110,3 +110,4 @@ bench: setup $(BENCH_LIBS) ## benchmarks; every figure is measured in this run
 	$(BIN)/python -m bench.fetcher
 	$(BIN)/python -m bench.evaluator
 	$(BIN)/python -m bench.model_quality
+	$(BIN)/python -m bench.train_scale

@@ -29,7 +29,7 @@ from cli.flights import as_flights
 from cli.models import switch
 from flightdelay import answers, datasets
 from flightdelay.config import Settings
-from flightdelay.errors import ConfigError, FlightDelayError
+from flightdelay.errors import ConfigError, FlightDelayError, PortInUse
 from flightdelay.records import Monitoring
 from flightdelay.registry import Registry
 from flightdelay.storage import LocalStore, ObjectStore, open_store
@@ -263,7 +263,14 @@ def run(
 
     port = settings.api_port if serve_after else 0
     app_settings = settings.model_copy(update={"api_poll_seconds": 1.0, "api_log_flush_seconds": 0.5})
-    with RunningServer(create_app(app_settings), host=settings.api_host, port=port) as api:
+    try:
+        server = RunningServer(create_app(app_settings), host=settings.api_host, port=port)
+    except OSError as exc:  # taken since the check at the start
+        raise PortInUse(
+            f"cannot listen on {settings.api_host}:{port} ({exc.strerror or exc}): another process holds it; "
+            "choose another with --port or FLIGHTDELAY_API_PORT"
+        ) from None
+    with server as api:
         result.url = api.url
         say(
             f"5/10 The API is up at {api.url}, knowing the weather at the airports as of noon on "

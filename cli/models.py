@@ -11,11 +11,11 @@ from rich.console import Console
 from rich.table import Table
 
 from flightdelay import entry
-from flightdelay.errors import CorruptRecord
-from flightdelay.registry import Decision, Registry
+from flightdelay.errors import CorruptRecord, RegistryError
+from flightdelay.registry import Decision, Manifest, Registry
 from flightdelay.storage import open_store
 
-app = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
+app = typer.Typer(pretty_exceptions_enable=False, add_completion=False, rich_markup_mode=None)
 # Wide when piped, so versions and reasons are never cut in logs or by `| grep`.
 console = Console() if sys.stdout.isatty() else Console(width=200)
 
@@ -67,7 +67,7 @@ def status() -> None:
     else:
         verdicts = registry.verdicts()
         # Every trained model stays in staging/; the state column says which is live.
-        table = Table(title="Trained models (newest last)", title_justify="left")
+        table = Table(title="Trained models (newest first)", title_justify="left")
         for column in ("version", "created (UTC)", "model", "val ROC-AUC", "threshold", "state"):
             table.add_column(column)
         for m in staged:
@@ -110,10 +110,19 @@ def switch(
         key = registry.report_key(registry.decision_id(now, version or registry.live_before()))
         decision = registry.rollback(version, reason=reason, source=source, report_key=key, now=now)
     after = registry.manifest(decision.version or "", "prod")
-    registry.attach_report(
-        decision, render_switch(decision, registry.manifest(before, "prod") if before else None, after)
-    )
+    registry.attach_report(decision, render_switch(decision, _manifest_or_none(registry, before), after))
     return decision
+
+
+def _manifest_or_none(registry: Registry, version: str | None) -> Manifest | None:
+    """The prod manifest of the version live before a switch, if it can still be read: the switch
+    has happened by now, and a pointer to a missing or damaged model is what it may have repaired."""
+    if version is None:
+        return None
+    try:
+        return registry.manifest(version, "prod")
+    except RegistryError:
+        return None
 
 
 @app.command()

@@ -56,6 +56,11 @@ def timezones() -> dict[str, str]:
     return {str(code): str(tz) for code, tz in airport_table()["tz"].items()}
 
 
+def unknown_codes(codes: Iterable[str]) -> list[str]:
+    """The codes no IATA airport has (a provider answers one with an empty day, not an error)."""
+    return [code for code in codes if code not in timezones()]
+
+
 @cache
 def _icao() -> dict[str, str]:
     import airportsdata

@@ -86,10 +86,15 @@ def table(
     )
 
 
-def write(store: ObjectStore, answers: pd.DataFrame) -> list[str]:
-    """Append the answers, one new part per departure day; returns the keys written."""
+def new_part_id() -> str:
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+
+
+def write(store: ObjectStore, answers: pd.DataFrame, *, part_id: str | None = None) -> list[str]:
+    """Append the answers, one new part per departure day; returns the keys written. Writing the
+    same answers again with the same ``part_id`` (a retry) rewrites the same keys, never a copy."""
     keys = []
-    part_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    part_id = part_id or new_part_id()
     # One Arrow table, split by day in numpy: pandas' groupby on dates and a conversion per part
     # took twice as long, in the API's flush thread, holding the GIL its requests need.
     days = answers["sched_dep_local"].to_numpy().astype("datetime64[D]")

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from flightdelay.airports import unknown_codes
 from flightdelay.errors import ConfigError
 from flightdelay.schema import airport_codes
 
@@ -54,6 +55,9 @@ class Settings(BaseSettings):
 
     # --- training
     train_seed: int = 42
+    # Training keeps at most this many flights (the latest months whole, older ones sampled): its
+    # memory follows this budget, not the history's length (training/window.py).
+    train_max_rows: int = Field(1_000_000, ge=1000)
 
     # --- evaluator: the promotion policy
     eval_window_days: int = Field(7, ge=1, le=366)
@@ -73,16 +77,35 @@ class Settings(BaseSettings):
     api_poll_seconds: float = Field(10.0, gt=0)
     api_max_batch: int = Field(10_000, ge=1)
     api_max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024)
+    # Connections (services/api/server.py): a client slower than these is cut, so slow or idle
+    # connections cannot hold the process's file descriptors; more than max_connections get a 503.
+    api_header_timeout_seconds: float = Field(10.0, gt=0)  # from the first byte of a request to its headers
+    api_body_timeout_seconds: float = Field(30.0, gt=0)  # from the headers to the body's last byte
+    api_idle_timeout_seconds: float = Field(5.0, gt=0)  # between requests on a kept-alive connection
+    api_max_connections: int = Field(1000, ge=1)
+    # On SIGTERM: requests still running after this are cut, then the answer log's last flush
+    # (ECS waits 30 s by default before SIGKILL).
+    api_shutdown_timeout_seconds: float = Field(10.0, gt=0)
     risk_high: float = Field(0.45, gt=0, lt=1)  # "medium" starts at the live model's own threshold
     # The answer log (DATA predictions/): what the evaluator later judges the live model by.
     api_log_answers: bool = True
     api_log_flush_seconds: float = Field(10.0, gt=0)
     api_log_max_rows: int = Field(200_000, ge=1)  # about 60 MB while the store is unreachable
+    # Where the last flush keeps answers the store refused at shutdown, for the next start ("": a
+    # folder of the system's temporary directory named after the DATA URL).
+    api_log_spill_dir: str = ""
 
     @field_validator("fetch_airports", mode="before")
     @classmethod
     def _check_airports(cls, value: object) -> object:
-        return airport_codes(value) if isinstance(value, str | list) else value
+        if not isinstance(value, str | list):
+            return value
+        codes = airport_codes(value)
+        # An unknown code would be a silent empty run: no weather, no flights, no error.
+        unknown = unknown_codes(codes)
+        if unknown:
+            raise ValueError(f"unknown airport code {', '.join(unknown)}: no IATA airport has it")
+        return codes
 
     @field_validator("data_url", "models_url")
     @classmethod

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 from typing import Any, TextIO
 
 from flightdelay.config import Settings, get_settings
@@ -27,6 +28,27 @@ def start(*, log_level: str | None = None, log_stream: TextIO | None = None) -> 
     settings = get_settings()
     configure_logging(log_level or settings.log_level, stream=log_stream or sys.stderr)
     return settings
+
+
+DAY = "YYYY-MM-DD"
+MINUTE = "YYYY-MM-DDTHH:MM"
+
+
+def parse_day(value: str, *, error: Callable[[str], Exception] = ValueError) -> date:
+    """A day as every command takes it; a wrong one is answered with what a right one looks like.
+    ``error``: the exception to raise (a CLI passes its framework's, which names the option)."""
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise error(f"{value!r} is not a day: expected {DAY}, e.g. 2013-12-01") from None
+
+
+def parse_minute(value: str, *, error: Callable[[str], Exception] = ValueError) -> datetime:
+    """A time in UTC to the minute, as the commands take it (``2013-12-09T17:00``)."""
+    try:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M").replace(tzinfo=UTC)
+    except ValueError:
+        raise error(f"{value!r} is not a time: expected {MINUTE} (UTC), e.g. 2013-12-09T17:00") from None
 
 
 def emit_summary(summary: dict[str, Any]) -> None:

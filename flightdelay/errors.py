@@ -2,7 +2,7 @@
 
     FlightDelayError
      ├── ConfigError                    a setting is missing or invalid
-     ├── StorageError                   the object store failed (I/O, permissions, bad key)
+     ├── StorageError                   the object store failed (I/O, permissions, bad key): exit 9
      │    ├── ObjectNotFound            the key does not exist
      │    └── PreconditionFailed        a conditional write lost (ETag changed, or key exists)
      ├── RegistryError                  the model registry refused an operation
@@ -10,10 +10,12 @@
      │    ├── VersionNotFound           no such staged or promoted version
      │    ├── CorruptRecord             a manifest, decision or latest.txt cannot be read
      │    ├── ModelIntegrityError       artifact checksum/size/schema does not match, or it cannot be loaded
+     │    ├── ModelCannotScore          the live model answered NaN for a flight: no probability to give
      │    ├── AlreadyLive               the version to promote is live already (another promoter won)
      │    └── PromotionConflict         latest.txt changed under a promoter; nothing was switched
      ├── DataError                      data does not fit the normalized schema or is unusable
-     │    └── SchemaValidationError     named rows and fields fail validation
+     │    ├── SchemaValidationError     named rows and fields fail validation
+     │    └── UnknownFileFormat         a file given to import is not the format named (usage)
      └── FetchError                     the flight data provider failed
           ├── ProviderAuthError         bad/missing key, inactive account, plan restriction
           ├── QuotaExhausted            monthly quota used up: retrying cannot help
@@ -40,7 +42,9 @@ class ConfigError(FlightDelayError):
 
 
 class StorageError(FlightDelayError):
-    """The object store failed."""
+    """The object store failed (I/O, permissions: a read-only store, a bad key)."""
+
+    exit_code = 9
 
     def __init__(self, message: str, *, store: str = "", key: str = "") -> None:
         where = f" ({store}{'/' if store and key else ''}{key})" if store or key else ""
@@ -95,6 +99,17 @@ class ModelIntegrityError(RegistryError):
         self.reason = reason
 
 
+class ModelCannotScore(RegistryError):
+    """The live model passed its checks at load but answered something that is not a probability."""
+
+    def __init__(self, version: str, *, flights: int) -> None:
+        super().__init__(
+            f"model {version} answered NaN for {flights} of these flights: no probability to give"
+        )
+        self.version = version
+        self.flights = flights
+
+
 class AlreadyLive(RegistryError):
     def __init__(self, version: str) -> None:
         super().__init__(f"model {version} is already live")
@@ -123,6 +138,17 @@ class SchemaValidationError(DataError):
         count = f"{total if total is not None else len(problems)} invalid value(s): "
         super().__init__(count + shown + more)
         self.problems = problems
+
+
+class UnknownFileFormat(DataError):
+    """A file given to an import (``seed --bts``, ``seed --metar``) is not that format: a usage error."""
+
+    exit_code = 2
+
+    def __init__(self, path: str, *, expected: str, missing: list[str]) -> None:
+        super().__init__(f"{path} is not {expected}: it lacks {', '.join(missing)}")
+        self.path = path
+        self.missing = missing
 
 
 class FetchError(FlightDelayError):

@@ -117,6 +117,10 @@ class Decision(BaseModel):
     source: str = "cli"
     details: Evaluation | None = Field(None, description="the evaluation, for an evaluator's decision")
     report_key: str | None = None
+    pending: bool = Field(
+        False, description="a switch recorded before latest.txt changes; completed or marked failed after"
+    )
+    switch_from: str | None = Field(None, description="while pending: the ETag of latest.txt it replaces")
 
     @field_validator("details", mode="before")
     @classmethod

@@ -4,7 +4,9 @@
     staging/<version>/<attachment>                   what training adds (data-summary.json)
     prod/<version>/model.skops + manifest.json       promoted at least once (create-only)
     latest.txt                                       "prod/<version>/model.skops": the live model
-    decisions/<time>-<version>.json (+ .html)        append-only record of every verdict, its report
+    decisions/<sequence>-<version>.json              append-only record of every verdict, in the
+                                                     store's order (older records: <time>-<version>)
+    decisions/<time>-<version>.html                  a decision's report (the record names it)
 
 This module is the only one that knows these keys; the records themselves are in records.py.
 
@@ -66,7 +68,11 @@ TRUSTED_TYPES = (
 MANIFEST_NAME = "manifest.json"
 DECISIONS = "decisions/"
 MONITORING = "monitoring/"
-_DECISION_ID = re.compile(r"\d{8}T\d{12}Z-[A-Za-z0-9_-]+")
+# A decision's id: its place in the history, from the store (``<sequence>-<version>``, the sequence
+# claimed by a create-only write), or the wall-clock ids of records written before sequences.
+_DECISION_ID = re.compile(r"\d{8}(T\d{12}Z)?-[A-Za-z0-9_-]+")
+_SEQUENCED = re.compile(r"(\d{8})-[A-Za-z0-9_-]+")
+_SEQUENCE_ATTEMPTS = 50
 
 
 class ModelArtifact:
@@ -143,6 +149,17 @@ REPAIR = " (repair it: flightdelay promote VERSION, or flightdelay rollback --to
 T = TypeVar("T", bound=BaseModel)
 
 
+def _own_manifest(folder: str, key: str, data: bytes) -> Manifest:
+    """The manifest of the model in ``folder``: one that names another version or another file
+    (a folder copied or crafted from another model's files) is refused, whatever its checksums."""
+    manifest = _parse(Manifest, key, data)
+    if manifest.version != folder:
+        raise ModelIntegrityError(folder, reason=f"its manifest names version {manifest.version[:80]!r}")
+    if manifest.artifact != ARTIFACT_NAME:
+        raise ModelIntegrityError(folder, reason=f"its manifest names artifact {manifest.artifact[:80]!r}")
+    return manifest
+
+
 def _parse(model: type[T], key: str, data: bytes) -> T:
     """A stored JSON record as its model, or CorruptRecord naming the key and what is wrong."""
     try:
@@ -166,11 +183,12 @@ class Registry:
         bad file cannot hide (or block the evaluation of) every other model."""
         manifests = []
         for key in self.store.list(f"{stage}/"):  # every <stage>/<version>/manifest.json
-            if key.endswith(f"/{MANIFEST_NAME}"):
+            parts = key.split("/")
+            if len(parts) == 3 and parts[2] == MANIFEST_NAME:
                 try:
-                    manifests.append(_parse(Manifest, key, self.store.get(key).data))
-                except CorruptRecord as exc:
-                    log.warning("skipping an unreadable manifest", extra={"key": key, "error": exc.reason})
+                    manifests.append(_own_manifest(parts[1], key, self.store.get(key).data))
+                except (CorruptRecord, ModelIntegrityError) as exc:
+                    log.warning("skipping an unreadable manifest", extra={"key": key, "error": str(exc)})
         return sorted(manifests, key=lambda m: m.version, reverse=True)
 
     def staged(self) -> list[Manifest]:
@@ -187,7 +205,7 @@ class Registry:
             raw = self.store.get(key).data
         except ObjectNotFound:
             raise VersionNotFound(version, where=f"{stage}/") from None
-        return _parse(Manifest, key, raw)
+        return _own_manifest(version, key, raw)
 
     def artifact(
         self, version: str, stage: Stage = "staging", *, expected_features: list[FeatureColumn] | None = None
@@ -235,7 +253,7 @@ class Registry:
     def decisions(self, limit: int | None = None) -> list[Decision]:
         """The decision history, newest first; an unreadable record is logged and left out."""
         keys = [k for k in self.store.list(DECISIONS) if k.endswith(".json")]
-        keys.sort(reverse=True)
+        keys.sort(key=_history_order, reverse=True)
         history: list[Decision] = []
         for key in keys:
             if limit is not None and len(history) >= limit:
@@ -261,13 +279,21 @@ class Registry:
 
     def decided_versions(self) -> set[str]:
         """Versions that already have a final verdict (promoted or rejected): not evaluated again."""
-        return {d.version for d in self.decisions() if d.version and d.verdict in ("promoted", "rejected")}
+        return {
+            d.version
+            for d in self.decisions()
+            if d.version and d.verdict in ("promoted", "rejected") and not d.pending
+        }
 
     def verdicts(self) -> dict[str, Verdict]:
         """Each version's latest evaluation verdict (promoted, rejected or no_decision)."""
         latest: dict[str, Verdict] = {}
         for decision in reversed(self.decisions()):
-            if decision.version and decision.verdict in ("promoted", "rejected", "no_decision"):
+            if (
+                decision.version
+                and decision.verdict in ("promoted", "rejected", "no_decision")
+                and not decision.pending
+            ):
                 latest[decision.version] = decision.verdict
         return latest
 
@@ -283,18 +309,16 @@ class Registry:
             size_bytes=len(artifact),
             created_at=now,
         )
-        try:
+        try:  # create-only writes of identical bytes succeed: staging the same model again is a no-op
             self.store.put(_model_key("staging", manifest.version, ARTIFACT_NAME), artifact, if_absent=True)
-        except PreconditionFailed:
-            # Same second, same sha256 prefix: the identical model was just staged. Staging is
-            # idempotent for identical bytes; anything else would be a real collision.
-            existing = self.artifact(manifest.version)
-            if existing.manifest.sha256 != sha:
-                raise RegistryError(f"version {manifest.version} is taken by another artifact") from None
-            return existing.manifest
-        self.store.put(
-            _model_key("staging", manifest.version, MANIFEST_NAME), _json(manifest), if_absent=True
-        )
+        except PreconditionFailed:  # same second, same sha256 prefix, other bytes: a real collision
+            raise RegistryError(f"version {manifest.version} is taken by another artifact") from None
+        try:
+            self.store.put(
+                _model_key("staging", manifest.version, MANIFEST_NAME), _json(manifest), if_absent=True
+            )
+        except PreconditionFailed:  # the same model staged in the same second with other metadata
+            return self.manifest(manifest.version)
         return manifest
 
     def attach(self, version: str, name: str, data: bytes) -> str:
@@ -304,9 +328,23 @@ class Registry:
         return key
 
     def record(self, decision: Decision) -> Decision:
-        """Append a decision to the history (never overwrites)."""
-        self.store.put(self.decision_key(decision.id), _json(decision), if_absent=True)
-        return decision
+        """Append a decision to the history (never overwrites) under the next sequence number.
+
+        The order of the history is the order in which records claimed their sequence, by a
+        create-only write: no host's clock orders it (a skewed one cannot reorder promotions)."""
+        taken = [
+            _sequence(k.removeprefix(DECISIONS).removesuffix(".json")) for k in self.store.list(DECISIONS)
+        ]
+        sequence = max((n for n in taken if n is not None), default=0) + 1
+        for _ in range(_SEQUENCE_ATTEMPTS):
+            numbered = decision.model_copy(update={"id": f"{sequence:08d}-{decision.version or 'none'}"})
+            try:
+                self.store.put(self.decision_key(numbered.id), _json(numbered), if_absent=True)
+            except PreconditionFailed:  # another writer claimed this number first: take the next
+                sequence += 1
+                continue
+            return numbered
+        raise RegistryError(f"no free decision number after {_SEQUENCE_ATTEMPTS} attempts from {sequence}")
 
     def attach_report(self, decision: Decision, html: str) -> str:
         """Store the HTML report a recorded decision names (create-only); its key."""
@@ -402,25 +440,73 @@ class Registry:
 
         An unreadable latest.txt is replaced (conditionally, like any switch): that is its repair.
         """
+        self.recover()
         expected, etag = self._raw_pointer()
         previous = _version_or_none(expected)
         if previous == version:
             raise AlreadyLive(version)
         self._ensure_in_prod(version)
-        self._switch(version, expected, etag)
-        return self.record(
-            self.new_decision(
-                "promoted",
-                version,
-                reason,
-                previous=previous,
-                live_after=version,
-                source=source,
-                details=details,
-                report_key=report_key,
-                created_at=now,
-            )
+        pending = self.new_decision(
+            "promoted",
+            version,
+            reason,
+            previous=previous,
+            live_after=version,
+            source=source,
+            details=details,
+            report_key=report_key,
+            created_at=now,
         )
+        return self._switch_recorded(pending, expected, etag)
+
+    def _switch_recorded(self, decision: Decision, expected: str | None, etag: str | None) -> Decision:
+        """Record the switch as pending, switch latest.txt, then complete the record: a run killed
+        in between leaves a pending record that the next run completes (``recover``)."""
+        version = decision.live_after or ""
+        pending = self.record(decision.model_copy(update={"pending": True, "switch_from": etag}))
+        try:
+            self._switch(version, expected, etag)
+        except PromotionConflict as exc:
+            self._complete(pending, verdict="failed", live_after=None, reason=f"{decision.reason}: {exc}")
+            raise
+        return self._complete(pending)
+
+    def _complete(self, pending: Decision, **update: Any) -> Decision:
+        """Rewrite a pending record as done (once: a conditional write on the pending record)."""
+        key = self.decision_key(pending.id)
+        current = self.store.get(key)
+        record = _parse(Decision, key, current.data)
+        if not record.pending:
+            return record  # another run completed it
+        done = record.model_copy(update={"pending": False, "switch_from": None, **update})
+        try:
+            self.store.put(key, _json(done), if_match=current.etag)
+        except PreconditionFailed:  # another run completed it meanwhile
+            return _parse(Decision, key, self.store.get(key).data)
+        return done
+
+    def recover(self) -> list[Decision]:
+        """Complete the switches a killed run left pending, by what latest.txt says now: one whose
+        version is live (latest.txt moved since it was recorded) was done; one whose latest.txt
+        moved elsewhere can never be done. One whose latest.txt has not moved is in flight, or
+        stopped before its switch, and stays pending. The records completed here are returned."""
+        pending = [d for d in self.decisions() if d.pending]
+        if not pending:
+            return []
+        obj = self._latest()
+        live = _version_or_none(obj.data.decode("utf-8", errors="replace").strip()) if obj else None
+        etag = obj.etag if obj else None
+        done = []
+        for record in reversed(pending):  # oldest first
+            if etag == record.switch_from:
+                continue
+            if record.live_after is not None and record.live_after == live:
+                done.append(self._complete(record, reason=f"{record.reason} (completed by a later run)"))
+            else:
+                reason = f"{record.reason}: interrupted before latest.txt was switched; nothing was switched"
+                done.append(self._complete(record, verdict="failed", live_after=None, reason=reason))
+            log.warning("completed a pending decision", extra={"id": record.id, "verdict": done[-1].verdict})
+        return done
 
     def live_before(self) -> str:
         """The version a rollback with no target goes back to: the one live before the live one."""
@@ -436,7 +522,10 @@ class Registry:
         A rollback never counts as the live version's origin, so rolling back twice goes two
         promotions back (C → B → A), not back and forth.
         """
-        promotion = next((d for d in self.decisions() if d.verdict == "promoted" and d.version == live), None)
+        promotion = next(
+            (d for d in self.decisions() if d.verdict == "promoted" and d.version == live and not d.pending),
+            None,
+        )
         if promotion is None or promotion.previous is None:
             raise RegistryError(
                 f"nothing was live before {live} by the decision history: name a version (rollback --to)"
@@ -456,6 +545,7 @@ class Registry:
 
         With ``to``, an unreadable latest.txt is replaced: that is its repair.
         """
+        self.recover()
         expected, etag = self._raw_pointer()
         if to is None:
             live = version_of_pointer(expected) if expected else None  # unreadable: name a version
@@ -469,19 +559,29 @@ class Registry:
         if to == live:
             raise RegistryError(f"model {to} is already live")
         self.artifact(to, "prod")  # refuse to switch to a damaged artifact
-        self._switch(to, expected, etag)
-        return self.record(
-            self.new_decision(
-                "rolled_back",
-                to,
-                reason or f"rolled back from {live}",
-                previous=live,
-                live_after=to,
-                source=source,
-                report_key=report_key,
-                created_at=now,
-            )
+        decision = self.new_decision(
+            "rolled_back",
+            to,
+            reason or f"rolled back from {live}",
+            previous=live,
+            live_after=to,
+            source=source,
+            report_key=report_key,
+            created_at=now,
         )
+        return self._switch_recorded(decision, expected, etag)
+
+
+def _sequence(decision_id: str) -> int | None:
+    """The sequence number of a decision id, or None for an id from before sequences."""
+    match = _SEQUENCED.fullmatch(decision_id)
+    return int(match.group(1)) if match else None
+
+
+def _history_order(key: str) -> tuple[int, int, str]:
+    """Records from before sequences first (by their clock-based names), then by sequence."""
+    sequence = _sequence(key.removeprefix(DECISIONS).removesuffix(".json"))
+    return (0, 0, key) if sequence is None else (1, sequence, key)
 
 
 def pointer_text(data: bytes) -> str:

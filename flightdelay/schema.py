@@ -51,8 +51,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("arr_delay", "float64", False, "arrival delay, minutes (the label's source)"),
     Column("status", "str", True, "one of " + ", ".join(STATUSES)),
     Column("distance_km", "float64", False, "great-circle distance between the airports"),
-    # The aircraft (rotation.py links a flight to its earlier flights of the day through it).
-    Column("tail_number", "str", False, "the aircraft's registration, where known (e.g. N14228)"),
+    # Added after the first release: older partitions lack them and read as null (conform). The
+    # aircraft: rotation.py links a flight to its earlier flights of the day through its tail number.
+    Column("tail_number", "str", False, "the aircraft's registration, where the source gives it"),
     Column("icao24", "str", False, "the aircraft's ICAO 24-bit transponder address, where known"),
 )
 COLUMN_NAMES = [c.name for c in COLUMNS]
@@ -83,6 +84,24 @@ def airport_codes(value: str | list[str]) -> list[str]:
     if bad:
         raise ValueError(f"not IATA airport codes: {', '.join(bad)}")
     return codes
+
+
+def known_airports(codes: str | list[str], *, source: str) -> list[str]:
+    """IATA codes (comma-separated or listed), upper-cased; ConfigError naming any that is not an
+    airport's, and ``source`` (the option or variable they came from)."""
+    from flightdelay.airports import unknown_codes
+    from flightdelay.errors import ConfigError
+
+    try:
+        listed = airport_codes(codes)
+    except ValueError as exc:
+        raise ConfigError(f"airports: {exc} ({source})") from None
+    unknown = unknown_codes(listed)
+    if unknown:
+        raise ConfigError(
+            f"unknown airport code {', '.join(unknown)}: no IATA airport has it ({source}; e.g. DEN,SEA)"
+        )
+    return listed
 
 
 def empty() -> pd.DataFrame:
@@ -172,20 +191,25 @@ def check(df: pd.DataFrame) -> pd.DataFrame:
 def localize(local: pd.Series, tz: pd.Series) -> pd.Series:
     """Wall-clock times in each row's IANA zone → UTC (NaT where the zone is unknown).
 
-    Nonexistent times (the spring-forward hour) shift forward; ambiguous ones (the fall-back hour)
-    are read as daylight time, as airline schedules do.
+    Pandas converts the times that exist once; the few in a gap or a fold (the spring-forward and
+    fall-back hours) are converted by ``local_to_utc``, the one rule for both paths: pandas'
+    ``shift_forward`` moved Lord Howe's 30-minute and Chatham's 45-minute gaps by a whole hour.
     """
     out = pd.Series(pd.NaT, index=local.index, dtype=UTC_TS)
     local = pd.to_datetime(local).astype(LOCAL)
     for zone, idx in tz.groupby(tz, sort=False).groups.items():
         values = local.loc[idx]
         try:
-            converted = values.dt.tz_localize(
-                str(zone), ambiguous=np.ones(len(values), dtype=bool), nonexistent="shift_forward"
-            ).dt.tz_convert("UTC")
+            converted = values.dt.tz_localize(str(zone), ambiguous="NaT", nonexistent="NaT")
         except (KeyError, ValueError):  # not an IANA zone: the rows stay NaT and fail validation
             continue
-        out.loc[idx] = converted.astype(UTC_TS)
+        converted = converted.dt.tz_convert("UTC").astype(UTC_TS)
+        edge = converted.isna() & values.notna()
+        if edge.any():
+            converted[edge] = pd.to_datetime(
+                [local_to_utc(t.to_pydatetime(warn=False), str(zone)) for t in values[edge]]
+            ).tz_localize("UTC")
+        out.loc[idx] = converted
     return out
 
 
@@ -220,21 +244,31 @@ def from_schedule(df: pd.DataFrame) -> pd.DataFrame:
 def local_to_utc(local: datetime, zone: str | None) -> datetime | None:
     """One wall-clock time in an IANA zone → naive UTC, by the same rules as ``localize``.
 
-    For the API's few flights per request, where a DataFrame would cost more than the model:
-    ambiguous times (fall-back hour) read as daylight time, nonexistent ones (spring-forward gap)
-    shift forward to the end of the gap. None when the zone is unknown.
+    For the API's few flights per request, where a DataFrame would cost more than the model, and
+    for the few times of a batch in a gap or a fold: ambiguous times (the fall-back hour) read as the
+    earlier instant (daylight time), nonexistent ones (a spring-forward gap, Apia's skipped day) as the
+    end of the gap. None when the zone is unknown.
     """
     tz = _zone(zone)
     if tz is None:
         return None
-    candidate = local
-    for _ in range(24 * 60):  # walk out of a gap, minute by minute (gaps are at most hours long)
-        aware = candidate.replace(tzinfo=tz, fold=0)
-        utc = aware.astimezone(UTC)
-        if utc.astimezone(tz).replace(tzinfo=None) == candidate:
-            return utc.replace(tzinfo=None)
-        candidate = (candidate + timedelta(minutes=1)).replace(second=0, microsecond=0)
-    return None
+    earlier = local.replace(tzinfo=tz, fold=0).astimezone(UTC)
+    if earlier.astimezone(tz).replace(tzinfo=None) == local:
+        return earlier.replace(tzinfo=None)
+    # In a gap: the instant the clocks moved lies between the time read with the offset after the
+    # change (before it) and with the offset before (after it); found to the minute by halving.
+    before, after = local.replace(tzinfo=tz, fold=1).astimezone(UTC), earlier
+    offset = after.astimezone(tz).utcoffset()
+    while after - before > _MINUTE:
+        middle = before + (after - before) // _MINUTE // 2 * _MINUTE
+        if middle.astimezone(tz).utcoffset() == offset:
+            after = middle
+        else:
+            before = middle
+    return after.replace(tzinfo=None)
+
+
+_MINUTE = timedelta(minutes=1)
 
 
 @cache

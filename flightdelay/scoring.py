@@ -18,6 +18,7 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
+from flightdelay.errors import ModelIntegrityError
 from flightdelay.schema import target
 
 
@@ -93,12 +94,32 @@ def paired_bootstrap_auc_difference(
     }
 
 
+def probabilities(model: Any, rows: pd.DataFrame, *, version: str) -> np.ndarray:
+    """P(delayed) for each row, or ModelIntegrityError naming ``version`` when the model cannot give
+    one number in [0, 1] per row: whatever a loaded model does when asked is that model's fault."""
+    try:
+        p = np.asarray(model.predict_proba(rows), dtype=float)
+    except Exception as exc:
+        raise ModelIntegrityError(
+            version, reason=f"cannot score flights ({type(exc).__name__}: {str(exc)[:120]})"
+        ) from None
+    if p.shape != (len(rows), 2):
+        raise ModelIntegrityError(
+            version,
+            reason=f"gives probabilities of shape {p.shape} for {len(rows)} flights, not ({len(rows)}, 2)",
+        )
+    late = p[:, 1]
+    if not np.all(np.isfinite(late) & (late >= 0) & (late <= 1)):
+        raise ModelIntegrityError(version, reason="gives probabilities that are not numbers in [0, 1]")
+    return late
+
+
 def scores_by_horizon(
-    model: Any, views: dict[str, pd.DataFrame], threshold: float
+    model: Any, views: dict[str, pd.DataFrame], threshold: float, *, version: str = "the model"
 ) -> dict[str, dict[str, float]]:
     """A model's scores on each horizon's view of the same labelled flights (conditions.by_horizon)."""
     return {
-        horizon: scores(target(rows), model.predict_proba(rows)[:, 1], threshold)
+        horizon: scores(target(rows), probabilities(model, rows, version=version), threshold)
         for horizon, rows in views.items()
     }
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import logging
 import os
 import tempfile
 import threading
@@ -23,6 +24,8 @@ from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlparse
 
 from flightdelay.errors import ObjectNotFound, PreconditionFailed, StorageError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +53,9 @@ class ObjectStore(Protocol):
         """Write atomically and return the new ETag.
 
         ``if_match``: only if the current ETag equals it; ``if_absent``: only if the key does not
-        exist. A lost condition raises PreconditionFailed and changes nothing.
+        exist. A lost condition raises PreconditionFailed and changes nothing, unless the object
+        already holds exactly ``data``: then the write succeeds, so a retry of a write that landed
+        (its response lost) is not mistaken for a conflict.
         """
         ...
 
@@ -126,8 +131,12 @@ class LocalStore:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        self.root.mkdir(parents=True, exist_ok=True)
-        with self._thread_lock, open(self.root / self._LOCK, "a+b") as handle:
+        try:  # a read-only store fails here, before any conditional write
+            self.root.mkdir(parents=True, exist_ok=True)
+            handle = open(self.root / self._LOCK, "a+b")  # noqa: SIM115  # closed below
+        except OSError as exc:
+            raise StorageError(f"the store {self.url} cannot be written ({exc.strerror})") from None
+        with self._thread_lock, handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
@@ -159,7 +168,10 @@ class LocalStore:
             self._write(path, data, key)
             return etag_of(data)
         with self._locked():
-            current = etag_of(path.read_bytes()) if path.is_file() else None
+            existing = path.read_bytes() if path.is_file() else None
+            current = etag_of(existing) if existing is not None else None
+            if existing == data and (if_absent or current != if_match):
+                return etag_of(data)  # the same bytes again: what S3Store does after a lost response
             if if_absent and current is not None:
                 raise PreconditionFailed(store=self.url, key=key, condition="key already exists")
             if if_match is not None and current != if_match:
@@ -184,8 +196,12 @@ class LocalStore:
         self.put(dst, self.get(src).data)
 
     def delete(self, key: str) -> None:
-        with contextlib.suppress(FileNotFoundError):
+        try:
             self._path(key).unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise StorageError(f"delete failed: {exc.strerror}", store=self.url, key=key) from exc
 
 
 _NOT_FOUND = {"NoSuchKey", "404", "NotFound"}
@@ -258,8 +274,26 @@ class S3Store:
             kwargs["IfMatch"] = if_match
         if if_absent:
             kwargs["IfNoneMatch"] = "*"
-        with self._translated(key, "put"):
-            return str(self._client.put_object(**kwargs)["ETag"])
+        try:
+            with self._translated(key, "put"):
+                return str(self._client.put_object(**kwargs)["ETag"])
+        except StorageError:
+            # botocore retries a request whose response was lost; the retry of a conditional write
+            # then meets the object its first attempt wrote (412), or every attempt times out after
+            # reaching S3. Either way the write may have landed: read it back before failing.
+            landed = self._holding(key, data)
+            if landed is None:
+                raise
+            log.info("a write whose answer was lost had landed", extra={"store": self.url, "key": key})
+            return landed
+
+    def _holding(self, key: str, data: bytes) -> str | None:
+        """The object's ETag if it holds exactly ``data``, else None (absent, other bytes, unreadable)."""
+        try:
+            obj = self.get(key)
+        except StorageError:
+            return None
+        return obj.etag if obj.data == data else None
 
     def exists(self, key: str) -> bool:
         try:

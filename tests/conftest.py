@@ -56,8 +56,10 @@ def moto_endpoint() -> Iterator[str]:
     server.stop()
 
 
-def s3_client(endpoint: str) -> Any:
+def s3_client(endpoint: str, **config: Any) -> Any:
+    """A boto3 S3 client on the endpoint; ``config``: botocore Config fields (e.g. retries)."""
     import boto3
+    from botocore.config import Config
 
     return boto3.client(
         "s3",
@@ -65,6 +67,7 @@ def s3_client(endpoint: str) -> Any:
         region_name="us-east-1",
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
+        config=Config(**config) if config else None,
     )
 
 

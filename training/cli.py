@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date
+from functools import partial
 from typing import Annotated
 
 import typer
@@ -12,7 +13,8 @@ from flightdelay import entry, layout
 from flightdelay.registry import Registry
 from flightdelay.storage import open_store
 
-app = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
+app = typer.Typer(pretty_exceptions_enable=False, add_completion=False, rich_markup_mode=None)
+parse_day = partial(entry.parse_day, error=typer.BadParameter)
 
 
 @app.command()
@@ -26,12 +28,14 @@ def train(
         int | None, typer.Option("--seed", help="random seed (default: FLIGHTDELAY_TRAIN_SEED)")
     ] = None,
     start: Annotated[
-        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="first flight day to learn from")
+        date | None, typer.Option(parser=parse_day, metavar=entry.DAY, help="first flight day to learn from")
     ] = None,
     end: Annotated[
-        datetime | None,
+        date | None,
         typer.Option(
-            formats=["%Y-%m-%d"], help="last flight day to learn from (the demo stops at 2013-12-07)"
+            parser=parse_day,
+            metavar=entry.DAY,
+            help="last flight day to learn from (the demo stops at 2013-12-07)",
         ),
     ] = None,
     seed_if_empty: Annotated[
@@ -59,8 +63,9 @@ def train(
         include_new=include_new,
         sample=sample,
         seed=settings.train_seed if random_seed is None else random_seed,
-        start=start.date() if start else None,
-        end=end.date() if end else None,
+        start=start,
+        end=end,
+        max_rows=settings.train_max_rows,
         progress=entry.note,
     )
     entry.note(f"Staged {result.manifest.version} ({result.manifest.model_type}).")

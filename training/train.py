@@ -1,6 +1,7 @@
 """Train candidates on a time split, pick the best on validation, refit it on the whole window, stage it.
 
-window (training/ [+ new/clean/]) ──▶ labelled rows ──▶ train | validation (last 30 days)
+window (training/ [+ new/clean/]), read a day at a time within a row budget (window.py)
+    ──▶ labelled rows with conditions ──▶ train | validation (last 30 days)
     each candidate: fit on train, score validation, F1-best threshold
     winner (ROC-AUC): refit on the whole window, keep its threshold ──▶ registry.stage
 """
@@ -21,14 +22,16 @@ import numpy as np
 import pandas as pd
 import sklearn
 
-from flightdelay import conditions, layout, schema
+from flightdelay import conditions, schema
 from flightdelay.errors import DataError
 from flightdelay.features import feature_schema
-from flightdelay.partitions import read_observations, read_partitions
 from flightdelay.registry import DataWindow, Manifest, ModelMetadata, Registry, dumps
 from flightdelay.scoring import best_f1_threshold, scores, scores_by_horizon
 from flightdelay.storage import ObjectStore
 from training.models import CANDIDATES
+from training.window import stream_window
+
+DEFAULT_MAX_ROWS = 1_000_000  # FLIGHTDELAY_TRAIN_MAX_ROWS's default (flightdelay/config.py)
 
 log = logging.getLogger(__name__)
 VALIDATION_DAYS = 30
@@ -39,22 +42,6 @@ Progress = Callable[[str], None]
 class TrainResult:
     manifest: Manifest
     summary: dict[str, Any] = field(default_factory=dict)
-
-
-def load_window(
-    data: ObjectStore, *, include_new: bool, start: date | None = None, end: date | None = None
-) -> pd.DataFrame:
-    """The flights to learn from: training/ and, if asked, the fetched days in new/clean/."""
-    frames = [read_partitions(data, layout.TRAINING, start, end)]
-    if include_new:
-        frames.append(read_partitions(data, layout.NEW_CLEAN, start, end))
-    flights = (
-        pd.concat([f for f in frames if len(f)], ignore_index=True)
-        if any(len(f) for f in frames)
-        else frames[0]
-    )
-    # A day present in both (re-fetched) counts once: the fetched copy wins.
-    return flights.drop_duplicates(schema.FLIGHT_KEY, keep="last")
 
 
 def split_by_time(flights: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -103,6 +90,7 @@ def train(
     seed: int = 42,
     start: date | None = None,
     end: date | None = None,
+    max_rows: int = DEFAULT_MAX_ROWS,
     progress: Progress | None = None,
 ) -> TrainResult:
     """Fit the candidates, stage the winner, return its manifest and a JSON-able summary."""
@@ -113,22 +101,16 @@ def train(
         raise DataError(f"unknown candidate(s) {', '.join(unknown)}; choose from {', '.join(CANDIDATES)}")
 
     started = time.perf_counter()
-    flights = load_window(data, include_new=include_new, start=start, end=end)
-    labelled = schema.labelled(flights)
-    dropped = {"no arrival delay (cancelled or diverted)": len(flights) - len(labelled)}
+    # Read a day at a time, at most max_rows flights kept (training/window.py): memory is set by
+    # the budget, not by the history's length.
+    window = stream_window(
+        data, include_new=include_new, start=start, end=end, budget=max_rows, seed=seed, progress=say
+    )
+    labelled = window.rows
+    dropped = {"no arrival delay (cancelled or diverted)": window.rows_unlabelled}
     if sample is not None and sample < len(labelled):
         labelled = labelled.sample(n=sample, random_state=seed).sort_values("sched_dep_utc")
     _check_usable(labelled, "the training window")
-    # Each flight as seen some hours before it leaves (HORIZON_MIX): the weather at its origin and
-    # how the origin's departures were going then, from every flight of the window (all statuses).
-    observations = read_observations(data)
-    labelled = conditions.for_flights(
-        labelled,
-        observations,
-        flights,
-        conditions.draw_horizons(len(labelled), seed),
-        departures_hidden=conditions.draw_departures_hidden(len(labelled), seed),
-    )
     train_rows, valid_rows = split_by_time(labelled)
     _check_usable(train_rows, "the training part of the window")
     _check_usable(valid_rows, "the validation part (last 30 days) of the window")
@@ -154,7 +136,7 @@ def train(
         )
 
     winner = max(results, key=lambda n: results[n]["roc_auc"])
-    views = conditions.by_horizon(valid_rows, observations, flights)
+    views = window.views(valid_rows)
     by_horizon = scores_by_horizon(fitted[winner], views, results[winner]["threshold"])
     say(
         f"winner: {winner} (validation ROC-AUC by horizon: "
@@ -176,6 +158,9 @@ def train(
             "seed": seed,
             "include_new": include_new,
             "sample": sample,
+            "max_rows": max_rows,
+            "months_whole": window.months_whole,
+            "older_months_rate": window.older_rate,
             "validation_days": VALIDATION_DAYS,
             "horizon_mix": {conditions.horizon_name(h): w for h, w in conditions.HORIZON_MIX.items()},
         },
@@ -191,7 +176,12 @@ def train(
         "validation": {k: round(v, 4) for k, v in results[winner].items()},
         "validation_by_horizon": {h: round(m["roc_auc"], 4) for h, m in by_horizon.items()},
         "candidates": {n: round(r["roc_auc"], 4) for n, r in results.items()},
-        "rows_read": len(flights),
+        "rows_read": window.rows_read,
+        "row_budget": {
+            "max_rows": max_rows,
+            "sampled": window.sampled,
+            "older_months_rate": window.older_rate,
+        },
         "rows_dropped": dropped,
         "rows_used": len(labelled),
         "base_rate": metadata.training_data.base_rate,

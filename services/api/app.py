@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import hashlib
 import json
 import logging
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -21,7 +24,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flightdelay.config import Settings, get_settings
-from flightdelay.errors import NoLiveModel
+from flightdelay.errors import ModelCannotScore, NoLiveModel
 from flightdelay.registry import Registry
 from flightdelay.serving import Flights
 from flightdelay.storage import open_store
@@ -29,7 +32,7 @@ from services.api.batcher import Answer, Batcher
 from services.api.deps import Serving
 from services.api.journal import AnswerLog
 from services.api.limits import LimitRequests
-from services.api.live import ConditionsFeed, LiveModel, poll_forever
+from services.api.live import ConditionsFeed, LiveModel, Loaded, poll_forever
 from services.api.metrics import ApiMetrics
 from services.api.routes import model, ops, predict, status
 from services.api.status import StatusCache
@@ -48,7 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metrics.reloads.labels(result=result).inc()
         if result == "loaded" and version:
             metrics.model.info({"version": version})
-        metrics.ready.set(1 if live.current is not None else 0)
+        metrics.ready.set(0 if live.not_ready() else 1)
 
     live = LiveModel(registry, on_reload=on_reload)
     data = open_store(settings.data_url, region=settings.aws_region)
@@ -59,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             metrics,
             max_rows=settings.api_log_max_rows,
             flush_seconds=settings.api_log_flush_seconds,
+            spill_dir=spill_dir(settings),
         )
         if settings.api_log_answers
         else None
@@ -75,11 +79,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             conditions_as_of=answer.known_at,
         )
 
+    def unscorable(loaded: Loaded, flights: int) -> None:
+        live.note_unscorable(loaded, flights)
+        metrics.ready.set(0 if live.not_ready() else 1)
+
     batcher = Batcher(
         lambda: live.current,
         lambda: feed.current,
         max_rows=settings.api_max_batch,
         observer=log_answer if answer_log else None,
+        on_unscorable=unscorable,
     )
 
     @contextlib.asynccontextmanager
@@ -149,6 +158,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(NoLiveModel)
     async def nothing_live(request: Request, exc: NoLiveModel) -> JSONResponse:
+        return JSONResponse(status_code=503, content={"detail": live.not_ready() or str(exc)})
+
+    @app.exception_handler(ModelCannotScore)
+    async def cannot_score(request: Request, exc: ModelCannotScore) -> JSONResponse:
         return JSONResponse(status_code=503, content={"detail": str(exc)})
 
     page = files("services.api").joinpath("static/index.html").read_text()
@@ -179,6 +192,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ops.router)
     app.include_router(status.router)
     return app
+
+
+def spill_dir(settings: Settings) -> Path:
+    """Where the answer log spills at shutdown: one folder per DATA store, so that a process only
+    ever writes back answers meant for its own store."""
+    if settings.api_log_spill_dir:
+        return Path(settings.api_log_spill_dir)
+    store = hashlib.sha256(settings.data_url.encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / "flightdelay-answers" / store
 
 
 class MeasureRequests:

@@ -16,7 +16,7 @@ from datetime import datetime
 import numpy as np
 
 from flightdelay.conditions import Aircraft, Known, Snapshot
-from flightdelay.errors import NoLiveModel
+from flightdelay.errors import ModelCannotScore, NoLiveModel
 from flightdelay.serving import Flights
 from services.api.live import Loaded
 
@@ -52,8 +52,10 @@ class Batcher:
         *,
         max_rows: int,
         observer: Observer | None = None,
+        on_unscorable: Callable[[Loaded, int], None] | None = None,
     ) -> None:
         self._observer = observer
+        self._on_unscorable = on_unscorable or (lambda loaded, flights: None)
         self._model = model
         self._state = state
         self._max_rows = max_rows
@@ -98,21 +100,50 @@ class Batcher:
                     if not future.done():
                         future.set_exception(exc)
                 continue
+            known_at = state.as_of if state else None
+            if not np.isfinite(probabilities).all():  # never served as a probability (null)
+                self._unscorable(jobs, probabilities, known, aircraft, loaded, known_at)
+                continue
             if self._observer is not None:
-                self._observer(
-                    flights, Answer(probabilities, known, loaded, state.as_of if state else None, aircraft)
-                )
+                self._observer(flights, Answer(probabilities, known, loaded, known_at, aircraft))
             start = 0
             for job_flights, future in jobs:
                 if not future.done():
                     part = slice(start, start + len(job_flights))
-                    future.set_result(
-                        Answer(
-                            probabilities[part],
-                            Known({k: v[part] for k, v in known.values.items()}),
-                            loaded,
-                            state.as_of if state else None,
-                            aircraft[part],
-                        )
-                    )
+                    answer = Answer(probabilities[part], _part(known, part), loaded, known_at, aircraft[part])
+                    future.set_result(answer)
                 start += len(job_flights)
+
+    def _unscorable(
+        self,
+        jobs: list[Job],
+        probabilities: np.ndarray,
+        known: Known,
+        aircraft: Aircraft,
+        loaded: Loaded,
+        known_at: datetime | None,
+    ) -> None:
+        """A model call with NaN among its answers: each request holding one fails (ModelCannotScore),
+        the others are answered and logged; the live model is reported unable to score."""
+        start, bad, answered = 0, 0, []
+        for job_flights, future in jobs:
+            part = slice(start, start + len(job_flights))
+            start += len(job_flights)
+            nans = int((~np.isfinite(probabilities[part])).sum())
+            bad += nans
+            if future.done():
+                continue
+            if nans:
+                future.set_exception(ModelCannotScore(loaded.version, flights=nans))
+                continue
+            answer = Answer(probabilities[part], _part(known, part), loaded, known_at, aircraft[part])
+            future.set_result(answer)
+            answered.append((job_flights, answer))
+        self._on_unscorable(loaded, bad)
+        if self._observer is not None:
+            for job_flights, answer in answered:
+                self._observer(job_flights, answer)
+
+
+def _part(known: Known, rows: slice) -> Known:
+    return Known({k: v[rows] for k, v in known.values.items()})

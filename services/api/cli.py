@@ -9,7 +9,7 @@ import typer
 from flightdelay import entry
 from flightdelay.errors import PortInUse
 
-app = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
+app = typer.Typer(pretty_exceptions_enable=False, add_completion=False, rich_markup_mode=None)
 
 
 @app.command()
@@ -35,7 +35,9 @@ def serve(
         if value is not None:
             os.environ[f"FLIGHTDELAY_API_{name}"] = str(value)
     settings = entry.start(log_stream=sys.stdout)  # a service's logs: nothing else is on stdout
-    _check_free(settings.api_host, settings.api_port)
+    check_free(settings.api_host, settings.api_port)
+    from services.api.server import ConnectionLimits
+
     uvicorn.run(
         "services.api.app:create_app",
         factory=True,
@@ -44,10 +46,12 @@ def serve(
         workers=settings.api_workers,
         log_config=None,
         access_log=False,
+        http="services.api.server:GuardedHttp",  # by name: each worker imports it (limits: environment)
+        **ConnectionLimits.of(settings).uvicorn_options(),
     )
 
 
-def _check_free(host: str, port: int) -> None:
+def check_free(host: str, port: int) -> None:
     """Fail with one line (exit 8) before uvicorn starts when the address is taken."""
     import socket
 

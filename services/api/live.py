@@ -1,6 +1,7 @@
 """The live model: loaded at start, swapped atomically when latest.txt changes, never on the request path.
 
-A reload that fails (missing, tampered or incompatible artifact) leaves the current model serving
+A reload that fails (missing, tampered or incompatible artifact; unsound trees; no probabilities for
+a few smoke flights: flightdelay.validation) leaves the current model serving
 and is reported in /model, the logs and the metrics.
 """
 
@@ -17,12 +18,13 @@ import numpy as np
 
 from flightdelay import layout
 from flightdelay.conditions import Aircraft, Known, Snapshot, aircraft_from, known_from
-from flightdelay.errors import FlightDelayError, ObjectNotFound
+from flightdelay.errors import FlightDelayError, NoLiveModel, ObjectNotFound
 from flightdelay.features import FlightFeatures, feature_schema
 from flightdelay.records import Manifest
 from flightdelay.registry import Registry
 from flightdelay.serving import Flights, fast_predictor, feature_matrix, for_serving
 from flightdelay.storage import ObjectStore
+from flightdelay.validation import validate_model
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,8 @@ class LiveModel:
         self.current: Loaded | None = None
         self.etag: str | None = None
         self.last_reload: dict[str, Any] | None = None
+        # NaN answers of the current model since it was loaded: it cannot score (/ready says so).
+        self.unscorable: dict[str, Any] | None = None
         self._on_reload = on_reload or (lambda result, version: None)
 
     def _promoted_at(self, version: str) -> datetime | None:
@@ -80,14 +84,11 @@ class LiveModel:
         return None
 
     def _load(self, version: str) -> Loaded:
-        artifact = self.registry.artifact(version, "prod", expected_features=feature_schema())
+        schema = feature_schema()
+        artifact = self.registry.artifact(version, "prod", expected_features=schema)
         model = for_serving(artifact.load())
-        try:
-            features, estimator = model[0], model[1:]
-        except (TypeError, IndexError, KeyError):
-            raise FlightDelayError(f"model {version} is not a pipeline with a feature step") from None
-        if not isinstance(features, FlightFeatures):
-            raise FlightDelayError(f"model {version} does not start with the shared FlightFeatures step")
+        validate_model(model, schema, version=version)  # before anything runs its trees
+        features, estimator = model[0], model[1:]
         return Loaded(
             artifact.manifest,
             features,
@@ -116,10 +117,35 @@ class LiveModel:
             self.etag = changed.etag  # do not retry the same broken pointer every poll
             self._record("failed", attempted, str(exc))
             return False
-        self.current = loaded
+        self.current, self.unscorable = loaded, None
         self.etag = changed.etag
         self._record("loaded", attempted, None)
         return True
+
+    def note_unscorable(self, loaded: Loaded, flights: int) -> None:
+        """The model ``loaded`` answered NaN for this many flights (on the event loop)."""
+        if loaded is not self.current:
+            return  # replaced meanwhile: the new one is judged on its own answers
+        before = self.unscorable["flights"] if self.unscorable else 0
+        self.unscorable = {"version": loaded.version, "flights": before + flights, "last": datetime.now(UTC)}
+        log.error("model answered NaN", extra={"version": loaded.version, "flights": flights})
+
+    def not_ready(self) -> str | None:
+        """Why /ready answers 503 (None: ready): nothing live, with the last refusal, or a live model
+        that answered NaN."""
+        if self.current is None:
+            last = self.last_reload
+            if not (last and last["result"] == "failed" and last["version"]):
+                return str(NoLiveModel())
+            why = str(last["error"]).removeprefix(f"model {last['version']}: ")
+            return f"{NoLiveModel()}; model {last['version']} was refused: {why}"
+        if self.unscorable:
+            u = self.unscorable
+            return (
+                f"the live model {u['version']} cannot score: it answered NaN for {u['flights']} flights "
+                f"since it was loaded (last at {u['last'].isoformat(timespec='seconds')})"
+            )
+        return None
 
     def _record(self, result: str, version: str | None, error: str | None) -> None:
         self.last_reload = {

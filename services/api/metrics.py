@@ -36,8 +36,13 @@ class ApiMetrics:
         )
         self.answers_lost = Counter(
             "flightdelay_answers_lost",
-            "Answers the answer log could not keep, by reason (buffer_full, store_failed)",
+            "Answers the answer log could not keep, by reason (buffer_full, store_failed, shutdown)",
             ["reason"],
+            registry=self.registry,
+        )
+        self.answers_spilled = Counter(
+            "flightdelay_answers_spilled",
+            "Answers the last flush could not write, kept in a local file for the next start",
             registry=self.registry,
         )
         self.reloads = Counter(

@@ -12,13 +12,13 @@ import html
 import json
 import logging
 import time
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from flightdelay import layout
-from flightdelay.errors import FlightDelayError
+from flightdelay.errors import FlightDelayError, ObjectNotFound
 from flightdelay.records import Drift
 from flightdelay.registry import Registry
 from flightdelay.storage import ObjectStore
@@ -59,13 +59,16 @@ class DecisionLine(BaseModel):
 
 class StageRun(BaseModel):
     stage: str
-    at: str | None = Field(description="when it ran (or the run's id, which starts with its time)")
+    at: datetime | None = Field(description="when it ran (UTC)")
     outcome: str | None
     detail: str = ""
 
 
 class Status(BaseModel):
-    generated_at: datetime
+    generated_at: datetime = Field(description="when this was built: the wall clock (UTC)")
+    conditions_as_of: datetime | None = Field(
+        None, description="the time of the conditions the API answers with (conditions/latest.json)"
+    )
     live: LiveLine
     quality: list[QualityPoint] = Field(
         description="the live model's real quality by departure day, oldest first"
@@ -77,6 +80,7 @@ class Status(BaseModel):
 
 
 def _last_run(data: ObjectStore, prefix: str) -> dict[str, Any] | None:
+    # Run ids start with when the run started, to the microsecond (layout.new_run_id).
     keys = sorted(k for k in data.list(prefix) if k.endswith(".json"))
     if not keys:
         return None
@@ -120,7 +124,7 @@ def gather(registry: Registry, data: ObjectStore, *, now: datetime) -> Status:
     runs.append(
         StageRun(
             stage="evaluate",
-            at=evaluation.created_at.isoformat() if evaluation else None,
+            at=evaluation.created_at if evaluation else None,
             outcome=evaluation.verdict if evaluation else None,
             detail=evaluation.reason if evaluation else "",
         )
@@ -128,22 +132,23 @@ def gather(registry: Registry, data: ObjectStore, *, now: datetime) -> Status:
     runs.append(
         StageRun(
             stage="monitor",
-            at=watched[0].created_at.isoformat() if watched else None,
+            at=watched[0].created_at if watched else None,
             outcome=("alarm" if watched[0].alarms else "ok") if watched else None,
             detail=f"departure day {watched[0].day}" if watched else "",
         )
     )
-    staged = registry.staged()
+    newest = next(iter(registry.staged()), None)  # newest first
     runs.append(
         StageRun(
             stage="train",
-            at=staged[-1].created_at.isoformat() if staged else None,
-            outcome="staged" if staged else None,
-            detail=staged[-1].version if staged else "",
+            at=newest.created_at if newest else None,
+            outcome="staged" if newest else None,
+            detail=newest.version if newest else "",
         )
     )
     return Status(
         generated_at=now,
+        conditions_as_of=_conditions_as_of(data),
         live=live,
         quality=quality,
         drift=last_drift.drift if last_drift else None,
@@ -172,7 +177,19 @@ def _stage_run(stage: str, data: ObjectStore, prefix: str, about: str) -> StageR
     if run is None:
         return StageRun(stage=stage, at=None, outcome=None)
     detail = f"{about} {run.get(about)}" + (f": {run['error']}" if run.get("error") else "")
-    return StageRun(stage=stage, at=str(run.get("run_id")), outcome=run.get("status"), detail=detail)
+    started = layout.run_started(str(run.get("run_id", "")))
+    return StageRun(stage=stage, at=started, outcome=run.get("status"), detail=detail)
+
+
+def _conditions_as_of(data: ObjectStore) -> datetime | None:
+    """The time of the conditions the API answers with, or None when none are published."""
+    try:
+        raw = json.loads(data.get(layout.latest_conditions()).data)
+        return datetime.fromisoformat(raw["as_of"])
+    except (FlightDelayError, ValueError, KeyError, TypeError) as exc:
+        if not isinstance(exc, ObjectNotFound):
+            log.warning("unreadable conditions snapshot", extra={"error": str(exc)})
+        return None
 
 
 class StatusCache:
@@ -197,6 +214,28 @@ def _e(value: object) -> str:
 
 def _f(value: float | None, digits: int = 3) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _t(value: datetime | None) -> str:
+    """Every time on the page in one form, UTC."""
+    return "-" if value is None else f"{value.astimezone(UTC):%Y-%m-%d %H:%M:%S}"
+
+
+def _now_line(status: Status) -> str:
+    """Which "now" the page shows: the wall clock it was built at, and the time of the conditions
+    the API answers with (a replay's, or a stalled stage's, can be far behind the wall clock)."""
+    built = f"Built {_t(status.generated_at)} UTC"
+    as_of = status.conditions_as_of
+    if as_of is None:
+        return f"<p>{built}; no conditions are published, so the API answers from the timetable alone.</p>"
+    behind = (status.generated_at - as_of).days
+    lag = (
+        f" ({behind:,} days before this page was built: a replay's clock, or the conditions stage stopped)"
+        if behind >= 1
+        else ""
+    )
+    when = f"{as_of.astimezone(UTC):%Y-%m-%d %H:%M}"
+    return f"<p>{built}; the API answers with the conditions as of {when} UTC{lag}.</p>"
 
 
 def quality_plot(points: list[QualityPoint], *, width: int = 640, height: int = 220) -> str:
@@ -255,7 +294,8 @@ table{border-collapse:collapse;width:100%;font-size:.9rem}
 th,td{text-align:left;padding:4px 6px;border-bottom:1px solid #dde}
 .wrap{overflow-x:auto}.plot{width:100%;max-width:640px;height:auto}
 .plot text{font-size:11px;fill:#445}.axis{stroke:#445}.grid{stroke:#e4e6ee}
-polyline{fill:none;stroke-width:2}.auc{stroke:#1f5fbf;fill:#1f5fbf}.acc{stroke:#c0562b;fill:#c0562b}
+/* .plot polyline outranks .auc and .acc, whose fill is for the dots: the lines stay lines */
+.plot polyline{fill:none;stroke-width:2}.auc{stroke:#1f5fbf;fill:#1f5fbf}.acc{stroke:#c0562b;fill:#c0562b}
 .legend{stroke:none}.alarm{background:#fff1e6;border-left:4px solid #c0562b;padding:6px 10px;margin:6px 0}
 """
 
@@ -297,7 +337,7 @@ def render(status: Status) -> str:
         for d in status.decisions
     )
     runs = "".join(
-        f"<tr><td>{_e(r.stage)}</td><td>{_e(r.at)}</td><td>{_e(r.outcome)}</td><td>{_e(r.detail)}</td></tr>"
+        f"<tr><td>{_e(r.stage)}</td><td>{_t(r.at)}</td><td>{_e(r.outcome)}</td><td>{_e(r.detail)}</td></tr>"
         for r in status.runs
     )
     alarms = "".join(f'<div class="alarm">{_e(a)}</div>' for a in status.alarms)
@@ -309,6 +349,7 @@ def render(status: Status) -> str:
 <p>Live: <strong>{_e(live.version)}</strong> ({_e(live.model_type)}){since};
 validation ROC-AUC {_f(live.validation_roc_auc)}.
 <a href="/status.json">This page as JSON</a> · <a href="/">Ask about a flight</a></p>
+{_now_line(status)}
 {alarms}
 <h2>Live quality on real outcomes</h2>
 {quality_plot(status.quality)}
@@ -320,6 +361,6 @@ validation ROC-AUC {_f(live.validation_roc_auc)}.
 <div class="wrap"><table><tr><th>when (UTC)</th><th>verdict</th><th>version</th><th>why</th><th></th></tr>
 {decisions}</table></div>
 <h2>Last run of each stage</h2>
-<div class="wrap"><table><tr><th>stage</th><th>at</th><th>outcome</th><th>detail</th></tr>{runs}</table></div>
-<p><small>Built {status.generated_at:%Y-%m-%d %H:%M:%S} UTC.</small></p>
+<div class="wrap"><table><tr><th>stage</th><th>at (UTC)</th><th>outcome</th><th>detail</th></tr>
+{runs}</table></div>
 </body></html>"""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
+from functools import partial
 from typing import Annotated
 
 import typer
@@ -10,7 +11,7 @@ import typer
 from flightdelay import entry
 from flightdelay.storage import open_store
 
-app = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
+app = typer.Typer(pretty_exceptions_enable=False, add_completion=False, rich_markup_mode=None)
 
 
 @app.command()
@@ -18,7 +19,8 @@ def conditions(
     at: Annotated[
         datetime | None,
         typer.Option(
-            formats=["%Y-%m-%dT%H:%M"],
+            parser=partial(entry.parse_minute, error=typer.BadParameter),
+            metavar=entry.MINUTE,
             help="the time (UTC) the conditions are as of: default now; a past time for a replay",
         ),
     ] = None,
@@ -28,7 +30,7 @@ def conditions(
 
     settings = entry.start()
     data = open_store(settings.data_url, region=settings.aws_region)
-    summary = run_conditions(settings, data, at=at.replace(tzinfo=UTC) if at else None)
+    summary = run_conditions(settings, data, at=at)
     entry.note(
         f"Conditions as of {summary['as_of']}: {summary['observations']} observations kept, weather known at "
         f"{', '.join(summary['airports_with_weather']) or 'no airport'}."

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -77,7 +76,9 @@ def run_conditions(
 ) -> dict[str, Any]:
     """Fetch, keep and publish the conditions as known at ``at`` (default: now, UTC)."""
     as_of = (at or datetime.now(UTC)).astimezone(UTC)
-    run_id = f"{as_of:%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
+    # Named by when it ran, not by the time it is about: a replay's or a backfill's runs still
+    # list in the order they ran, so /status shows the one that published conditions/latest.json.
+    run_id = layout.new_run_id(datetime.now(UTC))
     started = time.perf_counter()
     airports = settings.fetch_airports
     by_icao = {icao: iata for iata, icao in icao_codes(airports).items()}

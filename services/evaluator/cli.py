@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Annotated
 
 import typer
@@ -13,7 +14,8 @@ from flightdelay.records import Monitoring, Verdict
 from flightdelay.registry import Registry
 from flightdelay.storage import open_store
 
-app = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
+app = typer.Typer(pretty_exceptions_enable=False, add_completion=False, rich_markup_mode=None)
+parse_day = partial(entry.parse_day, error=typer.BadParameter)
 # One exit code per outcome, so a scheduler (and its alarms) can tell them apart.
 EXIT_CODES: dict[Verdict, int] = {
     "promoted": 0,
@@ -32,8 +34,10 @@ def evaluate(
     ] = None,
     window_days: Annotated[int | None, typer.Option(help="days of new/clean/ to score on", min=1)] = None,
     end: Annotated[
-        datetime | None,
-        typer.Option(formats=["%Y-%m-%d"], help="last day of the window (default: yesterday, UTC)"),
+        date | None,
+        typer.Option(
+            parser=parse_day, metavar=entry.DAY, help="last day of the window (default: yesterday, UTC)"
+        ),
     ] = None,
     watch: Annotated[
         bool, typer.Option(help="also judge the live model's answers about the window's last day")
@@ -43,7 +47,8 @@ def evaluate(
     then watch the live model on the last day (see `flightdelay monitor`).
 
     Exit codes: 0 promoted, 10 rejected, 11 no decision (too little data), 12 nothing to evaluate,
-    3 the promotion lost a race, 13 the verdict stands but the watch failed, 1/2 errors.
+    3 the promotion lost a race, 13 the verdict stands but the watch failed, 1/2 errors, 9 the
+    store cannot be read or written.
     """
     from services.evaluator.evaluate import evaluate as run_evaluation  # the heavy part, when it runs
     from services.evaluator.monitor import monitor, summary
@@ -51,7 +56,7 @@ def evaluate(
     settings = entry.start()
     data = open_store(settings.data_url, region=settings.aws_region)
     registry = Registry(open_store(settings.models_url, region=settings.aws_region))
-    day = end.date() if end else datetime.now(UTC).date() - timedelta(days=1)
+    day = end or datetime.now(UTC).date() - timedelta(days=1)
     days = window_days or settings.eval_window_days
     entry.note(
         f"Evaluating {candidate or 'the newest staged model'} against the live one on the {days} days "
@@ -59,7 +64,9 @@ def evaluate(
     )
     outcome = run_evaluation(settings, data, registry, candidate=candidate, window_days=window_days, end=day)
     entry.note(
-        f"{outcome.verdict.replace('_', ' ').capitalize()}: {outcome.candidate or '-'}: {outcome.reason}"
+        f"{outcome.verdict.replace('_', ' ').capitalize()}: "
+        + (f"{outcome.candidate}: " if outcome.candidate else "")
+        + outcome.reason
     )
     window = outcome.evaluation.window if outcome.evaluation else None
     if window is not None and window.days_with_data is not None:
@@ -89,12 +96,16 @@ def evaluate(
 @app.command()
 def monitor(
     start: Annotated[
-        datetime | None,
-        typer.Option(formats=["%Y-%m-%d"], help="first departure day to judge (default: --end)"),
+        date | None,
+        typer.Option(
+            parser=parse_day, metavar=entry.DAY, help="first departure day to judge (default: --end)"
+        ),
     ] = None,
     end: Annotated[
-        datetime | None,
-        typer.Option(formats=["%Y-%m-%d"], help="last departure day to judge (default: yesterday, UTC)"),
+        date | None,
+        typer.Option(
+            parser=parse_day, metavar=entry.DAY, help="last departure day to judge (default: yesterday, UTC)"
+        ),
     ] = None,
 ) -> None:
     """Judge the live model's logged answers against the fetched outcomes, day by day, and measure
@@ -105,8 +116,8 @@ def monitor(
     settings = entry.start()
     data = open_store(settings.data_url, region=settings.aws_region)
     registry = Registry(open_store(settings.models_url, region=settings.aws_region))
-    last = end.date() if end else datetime.now(UTC).date() - timedelta(days=1)
-    first = start.date() if start else last
+    last = end or datetime.now(UTC).date() - timedelta(days=1)
+    first = start or last
     if first > last:
         raise typer.BadParameter("--start is after --end")
     summaries = []
@@ -136,6 +147,6 @@ def _say_watch(record: Monitoring) -> None:
 
 def main() -> None:
     """The scheduled task: the daily evaluation, which also watches the live model."""
-    daily = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
+    daily = typer.Typer(pretty_exceptions_enable=False, add_completion=False, rich_markup_mode=None)
     daily.command()(evaluate)
     entry.run(daily)

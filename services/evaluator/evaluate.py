@@ -10,6 +10,7 @@ window: N days ending yesterday ─────────────┘      
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 from dataclasses import dataclass
@@ -32,8 +33,14 @@ from flightdelay.features import FEATURES, FlightFeatures, feature_schema
 from flightdelay.partitions import read_observations, read_partitions
 from flightdelay.records import Comparison, DataWindow, Decision, Evaluation, Verdict
 from flightdelay.registry import ModelArtifact, Registry
-from flightdelay.scoring import paired_bootstrap_auc_difference, scores, scores_by_horizon
+from flightdelay.scoring import (
+    paired_bootstrap_auc_difference,
+    probabilities,
+    scores,
+    scores_by_horizon,
+)
 from flightdelay.storage import ObjectStore
+from flightdelay.validation import check_structure
 from services.evaluator.policy import Ruling, decide, policy_of
 from services.evaluator.report import render
 
@@ -67,7 +74,8 @@ class Outcome:
 def pick_candidate(registry: Registry, requested: str | None) -> str | None:
     """The named version, or the newest staged one that has no promote/reject verdict yet."""
     if requested:
-        registry.manifest(requested, "staging")  # VersionNotFound if it does not exist
+        with contextlib.suppress(ModelIntegrityError):  # there, but refused: judged (rejected) below
+            registry.manifest(requested, "staging")  # VersionNotFound if it does not exist
         return requested
     decided = registry.decided_versions()
     try:
@@ -85,10 +93,13 @@ def _scored(
 ) -> tuple[np.ndarray, dict[str, dict[str, float]], dict[str, float]]:
     """The model's probabilities on the rows (the horizon mix), its scores on each horizon's view
     of the same flights, and what drives it (each input's mean exact part, in percentage points;
-    empty for a model explain.py cannot read); the model is loaded once."""
+    empty for a model explain.py cannot read); the model is loaded once. ModelIntegrityError when
+    it cannot be loaded or cannot score: it is then judged for that, never a crash."""
     model = artifact.load()
-    probabilities: np.ndarray = model.predict_proba(rows)[:, 1]
-    return probabilities, scores_by_horizon(model, views, artifact.manifest.threshold), _drivers(model, rows)
+    version, threshold = artifact.version, artifact.manifest.threshold
+    check_structure(model, version=version)  # a crafted tree would crash this process when scored
+    late = probabilities(model, rows, version=version)
+    return late, scores_by_horizon(model, views, threshold, version=version), _drivers(model, rows)
 
 
 def _drivers(model: Any, rows: pd.DataFrame) -> dict[str, float]:
@@ -116,6 +127,7 @@ def evaluate(
 ) -> Outcome:
     """Evaluate, decide and act once; the outcome says what happened and where it is recorded."""
     now = now or datetime.now(UTC)
+    registry.recover()  # a switch a killed run left pending is completed before anything is judged
     version = pick_candidate(registry, candidate)
     if version is None:
         return Outcome("nothing_to_evaluate", "no staged model is waiting for a verdict")
@@ -176,19 +188,25 @@ def evaluate(
 
     views = conditions.by_horizon(labelled, observations, flights)  # the same for both models
     predictions: dict[str, np.ndarray] = {}
-    predictions["candidate"], evaluation.horizons["candidate"], drivers["candidate"] = _scored(
-        cand, rows, views
-    )
+    try:
+        predictions["candidate"], evaluation.horizons["candidate"], drivers["candidate"] = _scored(
+            cand, rows, views
+        )
+    except ModelIntegrityError as exc:  # a valid checksum, but it cannot be loaded or cannot score
+        return conclude(decide({}, None, policy, window=window, candidate_problem=exc.reason))
     evaluation.metrics["candidate"] = scores(y, predictions["candidate"], cand.manifest.threshold)
     live: ModelArtifact | None = None
+    live_scored: tuple[np.ndarray, dict[str, dict[str, float]], dict[str, float]] | None = None
     if live_version is not None:
         try:
             live = registry.live(expected_features=feature_schema())
+            live_scored = _scored(live, rows, views) if live is not None else None
         except (ModelIntegrityError, RegistryError) as exc:
-            live_problem = evaluation.live_unusable = str(exc)
+            live, live_problem = None, str(exc)
+            evaluation.live_unusable = live_problem
             log.warning("live model unusable; the absolute bar alone decides", extra={"error": str(exc)})
-    if live is not None:
-        predictions["live"], evaluation.horizons["live"], drivers["live"] = _scored(live, rows, views)
+    if live is not None and live_scored is not None:
+        predictions["live"], evaluation.horizons["live"], drivers["live"] = live_scored
         evaluation.metrics["live"] = scores(y, predictions["live"], live.manifest.threshold)
         if math.isfinite(evaluation.metrics["candidate"]["roc_auc"]):
             evaluation.comparison = Comparison(

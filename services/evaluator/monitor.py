@@ -181,12 +181,7 @@ def monitor(
             f"{settings.eval_min_roc_auc:.2f}"
         )
     if shift and shift.drifted:
-        moved = max(shift.psi, key=lambda n: shift.psi[n])
-        alarms.append(
-            f"drift: {moved} PSI {shift.max_psi:.2f} (bar {shift.threshold:.2f}); late share "
-            f"{shift.reference.base_rate:.3f} in training, {shift.recent.base_rate:.3f} in the last "
-            f"{DRIFT_DAYS} days"
-        )
+        alarms.append(drift_alarm(shift))
     record = Monitoring(
         day=day,
         created_at=now,
@@ -204,8 +199,26 @@ def monitor(
     return record
 
 
+def drift_alarm(shift: Drift) -> str:
+    """The drift alarm in words, the largest cause first: a moved late share is what a person
+    must know (the model's probabilities are off by about that much), an input's PSI comes after."""
+    late = (
+        f"late share {shift.reference.base_rate:.1%} in training, {shift.recent.base_rate:.1%} in the last "
+        f"{DRIFT_DAYS} days"
+    )
+    over = sorted((n for n in shift.psi if shift.psi[n] > shift.threshold), key=lambda n: -shift.psi[n])
+    inputs = ", ".join(f"{n} PSI {shift.psi[n]:.2f}" for n in over)
+    bar = f" (bar {shift.threshold:.2f})" if over else ""
+    if abs(shift.recent.base_rate - shift.reference.base_rate) > shift.threshold / 2:  # as drift() decides
+        return f"drift: {late}" + (f"; inputs moved too: {inputs}{bar}" if over else "")
+    return f"drift: {inputs}{bar}; {late}"
+
+
 def _to_stderr(line: str) -> None:
-    sys.stderr.write(line + "\n")  # stdout is the stage's JSON summary
+    """The metrics line, for CloudWatch (an ECS task's output); a person at a terminal reads the
+    watch's own lines instead. stdout is the stage's JSON summary."""
+    if not sys.stderr.isatty():
+        sys.stderr.write(line + "\n")
 
 
 def metrics_line(record: Monitoring, namespace: str) -> str:

@@ -298,10 +298,12 @@ def render(
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <style>
 body{{font-family:system-ui,sans-serif;max-width:64rem;margin:2rem auto;padding:0 1rem;color:#212121}}
+p{{overflow-wrap:break-word}}
 .verdict{{font-size:1.3rem;padding:1rem;border-radius:.4rem;background:#eceff1}}
 .promoted{{background:#e8f5e9}} .rejected{{background:#ffebee}} .no_decision{{background:#fff8e1}}
-table{{border-collapse:collapse;margin:1rem 0}} td,th{{border:1px solid #cfd8dc;padding:.3rem .6rem;text-align:right}}
-th{{text-align:left}} .charts{{display:flex;gap:1rem;flex-wrap:wrap}} figure{{margin:0}} caption{{text-align:left}}
+table{{border-collapse:collapse;margin:1rem 0;display:block;max-width:100%;overflow-x:auto}}
+td,th{{border:1px solid #cfd8dc;padding:.3rem .6rem;text-align:right}}
+th{{text-align:left}} .charts{{display:flex;gap:1rem;flex-wrap:wrap}} figure{{margin:0;min-width:0;max-width:100%}} caption{{text-align:left}}
 svg{{max-width:100%;height:auto}}
 </style></head><body>
 <p class="verdict {verdict}" id="verdict"><b>{verdict.replace("_", " ").upper()}</b> — {html.escape(sentence)}</p>
@@ -362,8 +364,10 @@ def render_switch(decision: Decision, before: Manifest | None, after: Manifest) 
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <style>
 body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#212121}}
+p{{overflow-wrap:break-word}}
 .verdict{{font-size:1.3rem;padding:1rem;border-radius:.4rem;background:#e3f2fd}}
-table{{border-collapse:collapse;margin:1rem 0}} td,th{{border:1px solid #cfd8dc;padding:.3rem .6rem;text-align:right}}
+table{{border-collapse:collapse;margin:1rem 0;display:block;max-width:100%;overflow-x:auto}}
+td,th{{border:1px solid #cfd8dc;padding:.3rem .6rem;text-align:right}}
 th{{text-align:left}}
 </style></head><body>
 <p class="verdict" id="verdict"><b>{word}</b> — by hand ({html.escape(decision.source)}), {decision.created_at:%Y-%m-%d %H:%M} UTC:

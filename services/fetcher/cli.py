@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
+from functools import partial
 from typing import Annotated
 
 import typer
@@ -10,15 +11,8 @@ import typer
 from flightdelay import entry
 from flightdelay.storage import open_store
 
-app = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
-
-
-def parse_day(value: str) -> date:
-    """A day as the options take it; a wrong one is answered with what a right one looks like."""
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a day: expected YYYY-MM-DD, e.g. 2013-12-01") from None
+app = typer.Typer(pretty_exceptions_enable=False, add_completion=False, rich_markup_mode=None)
+parse_day = partial(entry.parse_day, error=typer.BadParameter)
 
 
 @app.command()

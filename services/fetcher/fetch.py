@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
 import time
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
@@ -18,14 +17,13 @@ from typing import Any
 import httpx
 
 from flightdelay import layout
-from flightdelay.airports import timezones
 from flightdelay.aviationstack import AviationStackClient, Budget, Deadline, Page
 from flightdelay.config import Settings
 from flightdelay.errors import ConfigError, FetchError
 from flightdelay.logs import register_secret
 from flightdelay.normalize import normalize
 from flightdelay.partitions import read_partitions, write_partition
-from flightdelay.schema import airport_codes
+from flightdelay.schema import known_airports as known_iata
 from flightdelay.storage import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -48,19 +46,9 @@ def _refuse_a_worse_day(
 
 
 def known_airports(codes: str | list[str]) -> list[str]:
-    """IATA codes (comma-separated or listed), upper-cased; ConfigError naming any that is not an
-    airport. The provider answers an unknown code with an empty day, which would pass for a quiet one."""
-    try:
-        listed = airport_codes(codes)
-    except ValueError as exc:
-        raise ConfigError(f"airports: {exc} (--airports or FLIGHTDELAY_FETCH_AIRPORTS)") from None
-    unknown = [code for code in listed if code not in timezones()]
-    if unknown:
-        raise ConfigError(
-            f"unknown airport code {', '.join(unknown)}: no IATA airport has it (--airports or "
-            "FLIGHTDELAY_FETCH_AIRPORTS; e.g. JFK,LGA,EWR)"
-        )
-    return listed
+    """IATA codes, upper-cased; ConfigError naming any that is not an airport. The provider answers
+    an unknown code with an empty day, which would pass for a quiet one."""
+    return known_iata(codes, source="--airports or FLIGHTDELAY_FETCH_AIRPORTS")
 
 
 def yesterday_utc() -> date:
@@ -68,7 +56,7 @@ def yesterday_utc() -> date:
 
 
 def new_run_id() -> str:
-    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
+    return layout.new_run_id(datetime.now(UTC))
 
 
 def run_fetch(

@@ -3,7 +3,10 @@ that fails never fails a prediction."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
+import logging
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -18,6 +21,7 @@ from cli.flights import as_flights
 from flightdelay import answers, datasets
 from flightdelay.conditions import Known
 from flightdelay.config import get_settings
+from flightdelay.errors import StorageError
 from flightdelay.registry import Registry
 from flightdelay.serving import scheduled
 from flightdelay.storage import LocalStore
@@ -121,3 +125,99 @@ def test_waiting_answers_leave_the_collector_nothing_to_walk_per_flight(tmp_path
     gc.collect()
     assert log.pending_rows == 10_000
     assert len(gc.get_objects()) - before < 1_000  # a few objects a model call, none per flight
+
+
+class FlakyStore(LocalStore):
+    """A LocalStore whose first ``failures`` writes fail, as an unreachable bucket's would."""
+
+    def __init__(self, root: Path, failures: int) -> None:
+        super().__init__(root)
+        self.failures = failures
+
+    def put(self, key: str, data: bytes, *, if_match: str | None = None, if_absent: bool = False) -> str:
+        if self.failures > 0:
+            self.failures -= 1
+            raise StorageError("the bucket is unreachable", store="flaky", key=key)
+        return super().put(key, data, if_match=if_match, if_absent=if_absent)
+
+
+def _answered(log: AnswerLog, n: int) -> None:
+    asked = scheduled(
+        ["B6"] * n,
+        ["JFK"] * n,
+        ["SYR"] * n,
+        np.datetime64("2013-12-02T00:00") + np.arange(n).astype("timedelta64[m]"),  # all on DAY
+    )
+    log.record(
+        asked, np.full(n, 0.2), Known.unknown(n), model_version="v", threshold=0.3, conditions_as_of=None
+    )
+
+
+async def _shut_down(log: AnswerLog) -> None:
+    """The answer log's life in the API: running, then cancelled by the shutdown."""
+    task = asyncio.create_task(log.run())
+    await asyncio.sleep(0.05)
+    _answered(log, 1200)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def _counted(metrics: ApiMetrics, name: str) -> float:
+    return sum(
+        sample.value
+        for family in metrics.registry.collect()
+        for sample in family.samples
+        if sample.name == name
+    )
+
+
+def test_a_last_flush_that_fails_once_is_retried_and_written_once(tmp_path: Path) -> None:
+    store, metrics = FlakyStore(tmp_path / "data", failures=1), ApiMetrics()
+    log = AnswerLog(
+        store, metrics, max_rows=10_000, flush_seconds=60, spill_dir=tmp_path / "spill", retry_seconds=0.01
+    )
+    asyncio.run(_shut_down(log))
+    assert len(answers.read(store, DAY)) == 1200  # once: the retry rewrote the same part
+    assert _counted(metrics, "flightdelay_answers_logged_total") == 1200
+
+
+def test_a_last_flush_the_store_refuses_is_spilled_counted_and_written_by_the_next_start(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The probe's case: 1,200 answers pending at SIGTERM, the bucket unreachable. They were
+    dropped, uncounted; now they are kept in a local file, counted and logged, and the next process
+    on the same store writes them."""
+    down, metrics = FlakyStore(tmp_path / "data", failures=10**6), ApiMetrics()
+    spill = tmp_path / "spill"
+    log = AnswerLog(down, metrics, max_rows=10_000, flush_seconds=60, spill_dir=spill, retry_seconds=0.01)
+    with caplog.at_level(logging.ERROR, logger="services.api.journal"):
+        asyncio.run(_shut_down(log))
+    assert _counted(metrics, "flightdelay_answers_spilled_total") == 1200
+    assert "1200 answers kept in" in caplog.text
+    assert len(list(spill.glob("*.parquet"))) == 1
+
+    up = LocalStore(tmp_path / "data")
+    later = AnswerLog(up, ApiMetrics(), max_rows=10_000, flush_seconds=60, spill_dir=spill)
+
+    async def start_and_stop() -> None:
+        task = asyncio.create_task(later.run())
+        await asyncio.sleep(0.2)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    asyncio.run(start_and_stop())
+    logged = answers.read(up, DAY)
+    assert len(logged) == 1200
+    assert (logged["model_version"] == "v").all()
+    assert not list(spill.glob("*.parquet"))
+
+
+def test_answers_neither_written_nor_spilled_are_counted_lost(tmp_path: Path) -> None:
+    down, metrics = FlakyStore(tmp_path / "data", failures=10**6), ApiMetrics()
+    spill = tmp_path / "a-file"
+    spill.write_text("not a directory: the spill fails too")
+    log = AnswerLog(down, metrics, max_rows=10_000, flush_seconds=60, spill_dir=spill, retry_seconds=0.01)
+    asyncio.run(_shut_down(log))
+    assert _counted(metrics, "flightdelay_answers_lost_total") == 1200

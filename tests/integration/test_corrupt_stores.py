@@ -3,6 +3,7 @@ prints one line, and the evaluator goes on (issue: hardening, item 1)."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
 
 from flightdelay import datasets
@@ -25,7 +27,16 @@ from flightdelay.storage import LocalStore, ObjectStore
 from services.api.app import create_app
 from services.api.server import RunningServer
 from services.evaluator.evaluate import evaluate
-from tests.factories import BASE_TIME, artifact_bytes, metadata, stage_model, staged, write_days
+from tests.factories import (
+    BASE_TIME,
+    TEST_TYPES,
+    NoisyModel,
+    artifact_bytes,
+    metadata,
+    stage_model,
+    staged,
+    write_days,
+)
 
 NOT_UTF8 = b"\xff\xfe prod/\x80/model"
 
@@ -248,3 +259,154 @@ def test_a_skops_file_with_an_untrusted_type_is_refused(store: ObjectStore) -> N
     m = registry.stage(dumps(_Exploit(Path("unused"))), metadata(), now=BASE_TIME)
     with pytest.raises(ModelIntegrityError, match="untrusted types"):
         registry.artifact(m.version).load()
+
+
+# --- a model with a valid checksum that cannot be loaded or scored is judged, not a crash ----------
+
+
+def _reject_reason(week: LocalStore, registry: Registry) -> str:
+    outcome = evaluate(get_settings(eval_min_roc_auc=0.5), week, registry, end=date(2013, 12, 7))
+    assert outcome.verdict == "rejected"
+    assert registry.decisions()[0].verdict == "rejected"  # recorded, with its report
+    assert outcome.decision is not None
+    assert outcome.decision.report_key is not None
+    assert week.exists(outcome.decision.report_key)
+    return outcome.reason
+
+
+def test_a_candidate_that_cannot_be_loaded_is_rejected_with_the_reason(week: LocalStore) -> None:
+    registry = Registry(week)
+    registry.stage(
+        b"PK\x03\x04 valid checksum, not a model", metadata(feature_schema=feature_schema()), now=BASE_TIME
+    )
+    reason = _reject_reason(week, registry)
+    assert reason.startswith("candidate failed verification: cannot be loaded (BadZipFile")
+    assert registry.live_version() is None
+
+
+def test_a_candidate_that_loads_but_cannot_score_is_rejected_with_the_reason(week: LocalStore) -> None:
+    registry = Registry(week)
+    registry.stage(dumps({"not": "a model"}), metadata(feature_schema=feature_schema()), now=BASE_TIME)
+    assert "cannot score flights (AttributeError" in _reject_reason(week, registry)
+    assert registry.live_version() is None
+
+
+def test_a_candidate_whose_probabilities_are_not_numbers_is_rejected(week: LocalStore, model: Any) -> None:
+    registry = Registry(week, extra_trusted_types=TEST_TYPES)
+    stage_model(registry, NoisyModel(model, float("nan")), now=BASE_TIME)
+    assert "probabilities that are not numbers in [0, 1]" in _reject_reason(week, registry)
+
+
+def test_a_candidate_with_a_crafted_tree_is_rejected_before_anything_runs_it(
+    week: LocalStore, shared_models: Callable[[str], Any]
+) -> None:
+    crafted = copy.deepcopy(shared_models("hgb"))
+    nodes = crafted[-1]._predictors[0][0].nodes
+    nodes["right"][int(np.flatnonzero(nodes["is_leaf"] == 0)[0])] = 77_777  # scored, this crashes the process
+    stage_model(Registry(week), crafted, now=BASE_TIME)
+    reason = _reject_reason(week, Registry(week))
+    assert "refused: " in reason
+    assert "right child 77777 is out of range" in reason
+
+
+def test_a_live_model_that_cannot_be_scored_leaves_the_bar_to_decide(week: LocalStore, model: Any) -> None:
+    registry = Registry(week)
+    broken = registry.stage(
+        dumps({"not": "a model"}), metadata(feature_schema=feature_schema()), now=BASE_TIME
+    )
+    registry.promote(broken.version, reason="a live model that cannot score")
+    good = stage_model(registry, model, now=BASE_TIME.replace(minute=40))
+    outcome = evaluate(get_settings(eval_min_roc_auc=0.5), week, registry, end=date(2013, 12, 7))
+    assert outcome.verdict == "promoted"
+    assert f"the live model cannot be used (model {broken.version}: cannot score flights" in outcome.reason
+    assert registry.live_version() == good.version
+
+
+# --- a manifest must name its own folder's version -----------------------------------------------
+
+
+def test_a_manifest_naming_another_version_than_its_folder_is_refused(store: ObjectStore) -> None:
+    registry = Registry(store)
+    a, b = staged(registry, 2)
+    for name in ("model.skops", "manifest.json"):  # b's folder now holds a's files: checksums match
+        store.put(f"staging/{b.version}/{name}", store.get(f"staging/{a.version}/{name}").data)
+    refused = rf"model {b.version}: its manifest names version '{a.version}'"
+    with pytest.raises(ModelIntegrityError, match=refused):
+        registry.artifact(b.version)
+    with pytest.raises(ModelIntegrityError, match=refused):
+        registry.promote(b.version, reason="a copied folder")
+    assert registry.live_version() is None
+    assert not store.exists(f"prod/{b.version}/model.skops")
+    assert [m.version for m in registry.staged()] == [a.version]  # listed once, under its own folder
+
+
+def test_the_evaluator_rejects_a_candidate_whose_manifest_names_another_version(
+    week: LocalStore, model: Any
+) -> None:
+    registry = Registry(week)
+    good = stage_model(registry, model, now=BASE_TIME)
+    other = stage_model(registry, model, now=BASE_TIME.replace(minute=30), threshold=0.31)
+    for name in ("model.skops", "manifest.json"):
+        week.put(f"staging/{other.version}/{name}", week.get(f"staging/{good.version}/{name}").data)
+    outcome = evaluate(
+        get_settings(eval_min_roc_auc=0.5), week, registry, candidate=other.version, end=date(2013, 12, 7)
+    )
+    assert outcome.verdict == "rejected"
+    assert f"its manifest names version '{good.version}'" in outcome.reason
+    assert registry.live_version() is None
+
+
+def test_promote_from_a_pointer_to_a_missing_model_succeeds_and_says_so(tmp_path: Path) -> None:
+    registry = Registry(LocalStore(tmp_path))
+    a, b = staged(registry, 2)
+    registry.promote(a.version, reason="first")
+    gone = "20990101T000000Z-deadbeef"
+    registry.store.put(LATEST_KEY, f"prod/{gone}/model.skops".encode())
+    result = cli("promote", b.version, models=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert registry.live_version() == b.version
+    decision = registry.decisions()[0]
+    assert (decision.verdict, decision.version, decision.previous) == ("promoted", b.version, gone)
+    assert decision.report_key is not None
+    assert registry.store.exists(decision.report_key)
+
+
+def _as_an_unprivileged_user() -> list[str]:
+    """A command prefix under which file permissions apply: root ignores them unless its
+    capabilities to override them are dropped (setpriv, util-linux); any other user is subject to them."""
+    if os.geteuid() != 0:
+        return []
+    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner"]
+
+
+def test_a_read_only_store_gives_one_line_and_the_storage_exit_code(tmp_path: Path) -> None:
+    from flightdelay.errors import StorageError
+
+    models = tmp_path / "models"
+    registry = Registry(LocalStore(models))
+    a, b = staged(registry, 2)
+    registry.promote(a.version, reason="first")
+    modes = {path: path.stat().st_mode for path in [models, *models.rglob("*")]}
+    for path in modes:
+        path.chmod(modes[path] & ~0o222)  # no one may write
+    env = {
+        **os.environ,
+        "FLIGHTDELAY_MODELS_URL": str(models),
+        "FLIGHTDELAY_DATA_URL": str(tmp_path / "data"),
+    }
+    try:
+        result = subprocess.run(
+            [*_as_an_unprivileged_user(), sys.executable, "-m", "cli", "promote", b.version],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        for path, mode in modes.items():
+            path.chmod(mode)
+    assert result.returncode == StorageError.exit_code == 9, result.stderr
+    assert "Traceback" not in result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"error: the store file://{models} cannot be written (Permission denied")
+    assert registry.live_version() == a.version

@@ -448,3 +448,17 @@ def test_an_unknown_airport_in_the_settings_fetches_nothing(server: ReplayServer
     with pytest.raises(ConfigError, match="XYZ"):
         run_fetch(settings_for(server, fetch_airports="JFK,XYZ"), LocalStore(tmp_path), DAY)
     assert server.requests == 0
+
+
+def test_a_lost_s3_response_on_a_create_only_write_does_not_fail_the_fetch(
+    server: ReplayServer, moto_endpoint: str, s3_bucket: str
+) -> None:
+    from tests.faults import faulty_s3_store, lose_responses
+
+    store, client = faulty_s3_store(moto_endpoint, s3_bucket, prefix="data")
+    lost = lose_responses(client, key=lambda path: "/new/raw/" in path or "/new/runs/" in path)
+    summary = run_fetch(settings_for(server), store, DAY)
+    assert summary["status"] == "succeeded"
+    assert any("/new/raw/" in path for path in lost.lost)
+    assert any("/new/runs/" in path for path in lost.lost)
+    assert len(clean_rows(store)) == summary["kept"] > 0

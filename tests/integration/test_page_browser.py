@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -9,11 +10,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
-from flightdelay import datasets, schema
+from flightdelay import datasets, layout, schema
 from flightdelay.config import get_settings
-from flightdelay.records import LiveScores, Monitoring
+from flightdelay.records import DataWindow, Drift, LiveScores, Monitoring
 from flightdelay.registry import Registry
 from flightdelay.storage import LocalStore
 from services.api.app import create_app
@@ -51,13 +53,20 @@ def browser() -> Iterator[Any]:
 def server(
     tmp_path_factory: pytest.TempPathFactory, shared_models: Callable[[str], Any]
 ) -> Iterator[tuple[RunningServer, str]]:
-    root = tmp_path_factory.mktemp("models")
+    from cli.models import switch
+
+    root, data = tmp_path_factory.mktemp("models"), LocalStore(tmp_path_factory.mktemp("data"))
     registry = Registry(LocalStore(root))
     m = stage_model(registry, shared_models("lr"), now=BASE_TIME)
-    registry.promote(m.version, reason="browser test")
+    # By hand, as an operator would: a decision with a report, and a reason as long as real ones.
+    switch(registry, "promote", m.version, reason="browser test: " + "a long reason " * 8, source="cli")
     for day in range(8, 15):  # a week of watching, as the evaluator records it
         registry.record_monitoring(watched(date(2013, 12, day), m.version, 0.60 + day / 200))
-    settings = get_settings(models_url=str(root), api_poll_seconds=0.2)
+    failed = {"stage": "fetch", "run_id": "20261122T101500123456Z-abcd", "date": "2013-12-14",
+              "status": "failed", "error": "gave up on https://api.aviationstack.com/v1/flights after "
+              "3 attempt(s): ConnectTimeout"}  # fmt: skip
+    data.put(layout.fetch_run(failed["run_id"]), json.dumps(failed).encode())
+    settings = get_settings(models_url=str(root), data_url=str(data.root), api_poll_seconds=0.2)
     with RunningServer(create_app(settings)) as running:
         yield running, m.version
 
@@ -78,7 +87,7 @@ def test_a_person_asks_about_a_flight_and_reads_the_answer(
     page.wait_for_selector("#answer:not([hidden])")
     page.wait_for_function("document.querySelector('#sentence').textContent.includes('chance')")
     sentence = page.text_content("#sentence") or ""
-    assert sentence.startswith("DL from LGA to ATL")
+    assert sentence.startswith("DL from LGA to ATL")  # no flight number given: none shown
     assert "% chance of arriving 15+ minutes late" in sentence
     width = page.eval_on_selector("#fill", "el => el.style.width")
     assert width.endswith("%")
@@ -95,7 +104,20 @@ def watched(day: date, version: str, roc_auc: float) -> Monitoring:
     scores = LiveScores(
         flights=900, late_share=0.33, mean_probability=0.25, brier=0.2, flag_accuracy=0.7, roc_auc=roc_auc
     )
+    window = DataWindow(start=date(2013, 1, 1), end=date(2013, 11, 30), rows=306_000, base_rate=0.236)
+    recent = DataWindow(start=day.replace(day=day.day - 6), end=day, rows=6_300, base_rate=0.432)
+    psi = {"block_minutes": 0.21, "dest": 0.05, "origin_hour_departures": 0.04, "recent_late_share": 0.3}
+    unknown = {"carrier": 0.0, "route": 0.01}
     return Monitoring(
+        drift=Drift(
+            reference=window,
+            recent=recent,
+            psi=psi,
+            unknown_share=unknown,
+            max_psi=0.3,
+            drifted=True,
+            threshold=0.2,
+        ),
         day=day,
         created_at=BASE_TIME,
         model_version=version,
@@ -104,6 +126,35 @@ def watched(day: date, version: str, roc_auc: float) -> Monitoring:
         by_origin={"JFK": scores},
         alarms=["drift: dest PSI 0.31 (bar 0.20)"] if day.day == 14 else [],
     )
+
+
+def test_the_status_page_draws_its_lines_as_lines(browser: Any, server: tuple[RunningServer, str]) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"{server[0].url}/status")
+    fills = page.eval_on_selector_all("svg.plot polyline", "els => els.map(e => getComputedStyle(e).fill)")
+    assert len(fills) == 2  # ROC-AUC and flag accuracy
+    assert fills == ["none", "none"]  # a filled polyline is a shape, not a line
+    dots = page.eval_on_selector_all("svg.plot circle", "els => els.map(e => getComputedStyle(e).fill)")
+    assert "none" not in dots  # the day's points stay filled
+    page.close()
+
+
+@pytest.mark.parametrize("path", ["/status", "/reports/{decision}"])
+def test_the_status_page_and_a_report_fit_a_phone(
+    browser: Any, server: tuple[RunningServer, str], path: str
+) -> None:
+    running, _ = server
+    decision = httpx.get(f"{running.url}/status.json").json()["decisions"][0]["id"]
+    page = browser.new_page(viewport={"width": 360, "height": 740})
+    response = page.goto(running.url + path.format(decision=decision))
+    assert response is not None
+    assert response.status == 200
+    wide = page.evaluate(
+        "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 360"
+        " && !e.closest('.wrap')).map(e => e.tagName + '.' + e.className).slice(0, 5)"
+    )
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 360, wide
+    page.close()
 
 
 @pytest.mark.parametrize("width", [360, 1280])
@@ -182,20 +233,36 @@ def test_a_csv_of_flights_comes_back_with_the_answers(
             f"{r.carrier},{r.origin},{r.dest},{r.sched_dep_local:%Y-%m-%dT%H:%M}\n"
             for r in flights.itertuples()
         )
+        + "B6,QQQ,BOS,2013-12-03T09:00\n"  # an airport the model has never seen
     )
     page = browser.new_page(viewport={"width": 360, "height": 740})
     page.goto(running.url)
     page.set_input_files("#batch-file", str(upload))
     page.wait_for_selector("#batch-download")
-    assert "25 flights answered" in (page.text_content("#batch-result") or "")
+    assert "26 flights answered" in (page.text_content("#batch-result") or "")
     with page.expect_download() as download:
         page.click("#batch-download")
     rows = download.value.path().read_text().strip().splitlines()
     assert download.value.suggested_filename == "my-flights-answers.csv"
-    assert rows[0] == "carrier,origin,dest,scheduled_departure,probability,delayed,risk,model_version"
-    assert len(rows) == 26
-    assert all(row.endswith(version) for row in rows[1:])
+    assert (
+        rows[0] == "carrier,origin,dest,scheduled_departure,probability,delayed,risk,model_version,warnings"
+    )
+    assert len(rows) == 27
+    assert all(row.split(",")[-2] == version for row in rows[1:])
+    assert all(row.endswith(f"{version},") for row in rows[1:-1])  # no warning about known airports
+    assert rows[-1].endswith(f"{version},never seen origin QQQ; never seen route QQQ-BOS")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # fits a phone
+    page.close()
+
+
+def test_the_answer_names_the_flight_as_people_write_it(
+    browser: Any, server: tuple[RunningServer, str]
+) -> None:
+    page = browser.new_page()
+    page.goto(server[0].url)
+    page.click("button[type=submit]")  # the form's own example: B6 1816, JFK to SYR
+    page.wait_for_function("document.querySelector('#sentence').textContent.includes('chance')")
+    assert (page.text_content("#sentence") or "").startswith("B6 1816 from JFK to SYR")
     page.close()
 
 
@@ -257,3 +324,7 @@ def test_an_evaluation_report_reads_fully_in_chromium(browser: Any, tmp_path: Pa
     assert "candidate − live" in text
     assert requested == [report.as_uri()]  # nothing fetched from anywhere
     page.close()
+    phone = browser.new_page(viewport={"width": 360, "height": 740})
+    phone.goto(report.as_uri())
+    assert phone.evaluate("document.scrollingElement.scrollWidth") <= 360  # wide tables scroll alone
+    phone.close()

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,7 +22,7 @@ from flightdelay.errors import (
 )
 from flightdelay.records import DataWindow, Evaluation, FeatureColumn, Policy
 from flightdelay.registry import LATEST_KEY, Registry, make_version
-from flightdelay.storage import ObjectStore
+from flightdelay.storage import LocalStore, ObjectStore
 from tests.factories import BASE_TIME, artifact_bytes, metadata, staged
 
 
@@ -220,3 +226,148 @@ def test_decisions_are_append_only_and_newest_first(registry: Registry) -> None:
     verdicts = [(d.verdict, d.version) for d in registry.decisions()]
     assert verdicts == [("rolled_back", a.version), ("promoted", b.version), ("promoted", a.version)]
     assert len(registry.store.list("decisions/")) == 3
+
+
+# --- S3 answers lost between the request and the response (moto, real S3 semantics) -------------
+
+
+@pytest.fixture
+def faulty(moto_endpoint: str, s3_bucket: str) -> tuple[Registry, Any]:
+    """A registry on moto S3 and the boto3 client under it, to lose responses on."""
+    from tests.faults import faulty_s3_store
+
+    store, client = faulty_s3_store(moto_endpoint, s3_bucket, prefix="models")
+    return Registry(store), client
+
+
+def test_a_lost_response_on_the_latest_switch_is_a_recorded_promotion_not_a_conflict(
+    faulty: tuple[Registry, Any],
+) -> None:
+    from tests.faults import lose_responses
+
+    registry, client = faulty
+    a, b = staged(registry, 2)
+    registry.promote(a.version, reason="first")
+    lost = lose_responses(client, key=lambda path: path.endswith("/latest.txt"))
+    decision = registry.promote(b.version, reason="second")
+    assert lost.lost
+    assert (decision.verdict, decision.previous, decision.version) == ("promoted", a.version, b.version)
+    assert registry.live_version() == b.version
+    assert [d.version for d in registry.decisions() if d.verdict == "promoted"] == [b.version, a.version]
+    assert registry.rollback().version == a.version  # the history knows what was live before
+
+
+def test_a_lost_response_on_any_create_only_write_of_a_promotion_is_harmless(
+    faulty: tuple[Registry, Any],
+) -> None:
+    from tests.faults import lose_responses
+
+    registry, client = faulty
+    (a,) = staged(registry)
+    lost = lose_responses(
+        client, key=lambda path: "/prod/" in path or "/decisions/" in path or path.endswith("/latest.txt")
+    )
+    decision = registry.promote(a.version, reason="first")
+    assert len(lost.lost) == 4  # the artifact, its manifest, latest.txt (created) and the decision
+    assert registry.live_version() == a.version
+    assert registry.decisions() == [decision]
+
+
+def test_a_lost_response_while_staging_stages_once(faulty: tuple[Registry, Any]) -> None:
+    from tests.faults import lose_responses
+
+    registry, client = faulty
+    lost = lose_responses(client, key=lambda path: "/staging/" in path)
+    (m,) = staged(registry)
+    assert len(lost.lost) == 2
+    assert registry.artifact(m.version).manifest == m
+
+
+def test_rollback_follows_the_order_of_the_store_not_a_skewed_clock(registry: Registry) -> None:
+    a, x, b = staged(registry, 3)
+    day = timedelta(days=1)
+    registry.promote(a.version, reason="1", now=BASE_TIME + day)
+    registry.promote(x.version, reason="2", now=BASE_TIME + 2 * day)  # live before: a
+    registry.promote(b.version, reason="3", now=BASE_TIME + 3 * day)
+    skewed = "4, on a host whose clock is days behind"
+    registry.promote(x.version, reason=skewed, now=BASE_TIME)
+    assert registry.decisions()[0].reason == skewed
+    decision = registry.rollback()
+    assert decision.version == b.version  # live before the last promotion of x, not before the first
+    assert [d.reason for d in registry.decisions()[:2]] == [decision.reason, skewed]
+
+
+# --- a promoter killed (SIGKILL) between its steps -------------------------------------------------
+
+_STOPPED_AFTER_WRITING = """
+import sys, time
+from flightdelay.registry import Registry
+from flightdelay.storage import LocalStore
+
+store = LocalStore(sys.argv[1])
+put = store.put
+
+def put_then_stop(key, data, **kwargs):
+    etag = put(key, data, **kwargs)
+    if key.startswith(sys.argv[3]):
+        print("written", key, flush=True)
+        time.sleep(600)  # killed here by the test
+    return etag
+
+store.put = put_then_stop
+Registry(store).promote(sys.argv[2], reason="killed midway")
+"""
+
+
+def _promote_and_kill_after_writing(root: Path, version: str, key_prefix: str) -> None:
+    """A real promoter process, SIGKILLed right after its write of a key under ``key_prefix``."""
+    repo = Path(__file__).resolve().parents[2]
+    process = subprocess.Popen(
+        [sys.executable, "-c", _STOPPED_AFTER_WRITING, str(root), version, key_prefix],
+        cwd=repo,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith("written")
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+
+
+def test_a_promoter_killed_between_the_switch_and_its_record_is_completed_by_the_next_run(
+    tmp_path: Path,
+) -> None:
+    registry = Registry(LocalStore(tmp_path))
+    a, b = staged(registry, 2)
+    registry.promote(a.version, reason="first")
+    _promote_and_kill_after_writing(tmp_path, b.version, "latest.txt")
+    assert registry.live_version() == b.version  # switched, then killed
+    decision = registry.rollback()  # the next run completes the promotion first, so it knows a
+    assert (decision.previous, decision.version) == (b.version, a.version)
+    history = registry.decisions()
+    assert [(d.verdict, d.version, d.pending) for d in history] == [
+        ("rolled_back", a.version, False),
+        ("promoted", b.version, False),
+        ("promoted", a.version, False),
+    ]
+    assert "completed by a later run" in history[1].reason
+
+
+def test_a_promoter_killed_before_the_switch_changes_nothing_and_is_marked_failed(tmp_path: Path) -> None:
+    registry = Registry(LocalStore(tmp_path))
+    a, b, c = staged(registry, 3)
+    registry.promote(a.version, reason="first")
+    _promote_and_kill_after_writing(tmp_path, b.version, "decisions/")  # its pending record
+    assert registry.live_version() == a.version
+    registry.promote(c.version, reason="next")
+    registry.recover()  # latest.txt has moved on: b's switch can never happen
+    history = registry.decisions()
+    assert [(d.verdict, d.version, d.pending) for d in history] == [
+        ("promoted", c.version, False),
+        ("failed", b.version, False),
+        ("promoted", a.version, False),
+    ]
+    assert "nothing was switched" in history[1].reason
+    assert registry.rollback().version == a.version

@@ -193,3 +193,66 @@ def test_s3_errors_name_bucket_and_key(moto_endpoint: str) -> None:
     store = S3Store("bucket-that-does-not-exist", client=s3_client(moto_endpoint))
     with pytest.raises(StorageError, match=r"bucket-that-does-not-exist/some\.key"):
         store.put("some.key", b"x")
+
+
+# --- writing the same bytes again is not a conflict (a retry after a lost response) ---------------
+
+
+def test_a_create_only_write_of_identical_bytes_succeeds_and_of_other_bytes_is_refused(
+    store: ObjectStore,
+) -> None:
+    etag = store.put("once.json", b"same", if_absent=True)
+    assert store.put("once.json", b"same", if_absent=True) == etag
+    with pytest.raises(PreconditionFailed):
+        store.put("once.json", b"other", if_absent=True)
+    assert store.get("once.json").data == b"same"
+
+
+def test_a_conditional_write_that_finds_its_own_bytes_there_succeeds(store: ObjectStore) -> None:
+    stale = store.put("latest.txt", b"v1")
+    store.put("latest.txt", b"v2")
+    assert store.put("latest.txt", b"v2", if_match=stale) == etag_of(b"v2")
+    with pytest.raises(PreconditionFailed):
+        store.put("latest.txt", b"v3", if_match=stale)
+
+
+def test_a_create_only_write_whose_response_is_lost_succeeds(moto_endpoint: str, s3_bucket: str) -> None:
+    from tests.faults import faulty_s3_store, lose_responses
+
+    store, client = faulty_s3_store(moto_endpoint, s3_bucket)
+    lost = lose_responses(client, key=lambda path: path.endswith("/page.json"))
+    assert store.put("raw/page.json", b"page", if_absent=True) == etag_of(b"page")
+    assert lost.lost  # the first attempt landed; botocore's retry met it (412) and the put read it back
+    assert store.get("raw/page.json").data == b"page"
+
+
+def test_a_conditional_write_whose_response_is_lost_succeeds(moto_endpoint: str, s3_bucket: str) -> None:
+    from tests.faults import faulty_s3_store, lose_responses
+
+    store, client = faulty_s3_store(moto_endpoint, s3_bucket)
+    etag = store.put("latest.txt", b"v1")
+    lost = lose_responses(client, key=lambda path: path.endswith("/latest.txt"))
+    assert store.put("latest.txt", b"v2", if_match=etag) == etag_of(b"v2")
+    assert lost.lost
+    assert store.get("latest.txt").data == b"v2"
+
+
+def test_a_write_whose_every_response_is_lost_is_verified_by_reading_it_back(
+    moto_endpoint: str, s3_bucket: str
+) -> None:
+    from tests.faults import faulty_s3_store, lose_responses
+
+    store, client = faulty_s3_store(moto_endpoint, s3_bucket, retries={"max_attempts": 1, "mode": "standard"})
+    lose_responses(client, key=lambda path: path.endswith("/k.json"), times=10)
+    assert store.put("k.json", b"data", if_absent=True) == etag_of(b"data")
+
+
+def test_a_lost_response_does_not_hide_a_real_conflict(moto_endpoint: str, s3_bucket: str) -> None:
+    from tests.faults import faulty_s3_store, lose_responses
+
+    store, client = faulty_s3_store(moto_endpoint, s3_bucket, retries={"max_attempts": 1, "mode": "standard"})
+    store.put("k.json", b"theirs")
+    lose_responses(client, key=lambda path: path.endswith("/k.json"), times=10)
+    with pytest.raises(StorageError, match="ReadTimeoutError"):
+        store.put("k.json", b"mine", if_absent=True)
+    assert store.get("k.json").data == b"theirs"

@@ -60,3 +60,17 @@ def test_the_readme_names_every_setting() -> None:
         if f"FLIGHTDELAY_{name.upper()}" not in table and f"_{name.upper().split('_', 1)[1]}`" not in table
     ]
     assert missing == []
+
+
+def test_the_airports_are_any_iata_airports_and_an_unknown_one_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FLIGHTDELAY_FETCH_AIRPORTS", "den, sea,HNL")
+    assert get_settings().fetch_airports == ["DEN", "SEA", "HNL"]
+    # The conditions stage and the fetcher read it: an unknown code would be a silent empty run.
+    monkeypatch.setenv("FLIGHTDELAY_FETCH_AIRPORTS", "DEN,XYZ")
+    with pytest.raises(
+        ConfigError, match=r"FLIGHTDELAY_FETCH_AIRPORTS: .*unknown airport code XYZ"
+    ) as caught:
+        get_settings()
+    assert caught.value.exit_code == 2

@@ -48,3 +48,12 @@ def test_a_person_at_a_terminal_reads_plain_lines_with_secrets_masked() -> None:
     line = stream.getvalue().splitlines()[-1]
     assert not line.startswith("{")
     assert "warning could not reach ***  (airport=JFK)" in line
+
+
+def test_the_readme_says_one_thing_about_the_log_format() -> None:
+    from pathlib import Path
+
+    readme = " ".join((Path(__file__).parents[2] / "README.md").read_text().split())
+    sentences = [s for s in readme.split(". ") if "JSON lines" in s and "log" in s.lower()]
+    assert sentences
+    assert all("terminal" in s for s in sentences), sentences  # never "logs are JSON lines" alone

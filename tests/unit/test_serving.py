@@ -4,7 +4,9 @@ path gives exactly the probabilities of predict_proba."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
@@ -168,3 +170,69 @@ def test_every_problem_of_every_flight_is_named_with_its_row(pad: int) -> None:
         "arrival_utc",
     ):
         np.testing.assert_array_equal(getattr(flights, name)[good], getattr(alone, name)[good])
+
+
+def _changes(zone: str, start: int, end: int) -> list[tuple[datetime, timedelta]]:
+    """Each change of a zone's UTC offset over [start, end] (by hourly UTC steps): the wall-clock time
+    just after it, and how far the clocks moved; read from the zone itself, not written by hand."""
+    tz = ZoneInfo(zone)
+    hours = range(
+        int(datetime(start, 1, 1, tzinfo=UTC).timestamp()),
+        int(datetime(end + 1, 1, 1, tzinfo=UTC).timestamp()),
+        3600,
+    )
+    walls = [datetime.fromtimestamp(t, tz) for t in hours]
+    return [
+        (after.replace(tzinfo=None, fold=0), after.utcoffset() - before.utcoffset())  # type: ignore[operator]
+        for before, after in pairwise(walls)
+        if before.utcoffset() != after.utcoffset()
+    ]
+
+
+@pytest.mark.parametrize(
+    ("airport", "zone"),
+    [("CHT", "Pacific/Chatham"), ("LDH", "Australia/Lord_Howe"), ("APW", "Pacific/Apia")],
+)
+def test_one_flight_and_a_batch_convert_alike_across_every_change_of_odd_zones(
+    airport: str, zone: str
+) -> None:
+    """Chatham (45-minute offsets), Lord Howe (a 30-minute DST) and Apia (a DST that began at
+    midnight, and a whole day skipped in 2011): every minute from 90 minutes before to 90 after every
+    offset change of 2005-2030 (and through a gap) gets the same UTC instant asked alone (one by one)
+    as in a batch, and that instant is the rule's: an existing time converts back to itself (the
+    earlier of two), a time in a gap to the end of the gap."""
+    tz = ZoneInfo(zone)
+    changes = _changes(zone, 2005, 2030)
+    assert len(changes) >= 20
+    local = sorted(
+        {
+            change + timedelta(minutes=m)
+            for change, step in changes
+            for m in range(-90 - max(0, int(step.total_seconds()) // 60), 91)
+        }
+    )
+    n = len(local)
+    carriers, origins, dests, arrivals = ["XX"] * n, [airport] * n, ["AKL"] * n, [None] * n
+    together, problems = asked(carriers, origins, dests, local, arrivals)
+    assert problems == []
+    one_by_one = Flights.concat(
+        [
+            asked(
+                carriers[i : i + 3],
+                origins[i : i + 3],
+                dests[i : i + 3],
+                local[i : i + 3],
+                arrivals[i : i + 3],
+            )[0]
+            for i in range(0, n, 3)
+        ]
+    )
+    np.testing.assert_array_equal(one_by_one.departure_utc, together.departure_utc)
+    for wall, utc in zip(local, together.departure_utc.astype(datetime).tolist(), strict=True):
+        earlier = wall.replace(tzinfo=tz, fold=0).astimezone(UTC).replace(tzinfo=None)
+        if earlier.replace(tzinfo=UTC).astimezone(tz).replace(tzinfo=None) == wall:  # it exists
+            assert utc == earlier, wall
+        else:  # in a gap: the first wall time after it, and nothing between
+            just_before = (utc - timedelta(minutes=1)).replace(tzinfo=UTC).astimezone(tz)
+            assert utc.replace(tzinfo=UTC).astimezone(tz).replace(tzinfo=None) > wall, wall
+            assert just_before.replace(tzinfo=None) < wall, wall

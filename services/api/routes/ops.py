@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, HTTPException, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from services.api.deps import LiveDep, LiveModelDep, MetricsDep
+from services.api.deps import LiveDep, MetricsDep
 from services.api.schemas import NOT_READY_RESPONSE, HealthOut
 
 router = APIRouter(tags=["operations"])
@@ -17,9 +17,12 @@ async def health(live: LiveDep) -> HealthOut:
 
 
 @router.get("/ready", responses=NOT_READY_RESPONSE)
-async def ready(loaded: LiveModelDep) -> dict[str, str]:
-    """A model is loaded and predictions can be served (503 until the first promotion)."""
-    return {"status": "ready", "model_version": loaded.version}
+async def ready(live: LiveDep) -> dict[str, str]:
+    """A model is loaded and scores (503 until the first promotion, or while the live model answers NaN)."""
+    reason = live.not_ready()
+    if reason is not None or live.current is None:
+        raise HTTPException(status_code=503, detail=reason)
+    return {"status": "ready", "model_version": live.current.version}
 
 
 @router.get("/metrics", include_in_schema=False)

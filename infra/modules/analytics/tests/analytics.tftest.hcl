@@ -54,3 +54,23 @@ run "the_analyst_reads_flights_and_writes_only_results" {
     error_message = "no * resource in the analyst policy"
   }
 }
+
+run "every_dataset_of_the_data_bucket_has_a_table_and_every_query_file_is_saved" {
+  command = plan
+  assert {
+    condition     = toset(keys(aws_glue_catalog_table.this)) == toset(["training", "new_clean", "weather", "predictions"])
+    error_message = "a table for the flights, the fetched days, the weather and the answers"
+  }
+  assert {
+    condition     = aws_glue_catalog_table.this["predictions"].parameters["storage.location.template"] == "s3://fd-data/predictions/date=$${date}/" && aws_glue_catalog_table.this["weather"].parameters["storage.location.template"] == "s3://fd-data/conditions/weather/date=$${date}/"
+    error_message = "weather and answers are projected over their date= folders"
+  }
+  assert {
+    condition     = toset(keys(aws_athena_named_query.this)) == toset(["answers-with-outcomes", "input-drift", "late-share-by-airport-and-hour", "late-share-by-origin-and-day", "live-quality-by-day-and-horizon"])
+    error_message = "one saved query per file of queries/"
+  }
+  assert {
+    condition     = aws_athena_named_query.this["input-drift"].query == file("queries/input_drift.sql")
+    error_message = "the saved query is the file, as tested on DuckDB"
+  }
+}
