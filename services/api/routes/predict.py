@@ -78,13 +78,14 @@ def _explained(answer: Answer, flights: Flights) -> Explained | None:
     it cannot say)."""
     loaded = answer.loaded
     try:
-        result = explain.split(loaded.estimator, feature_matrix(loaded.features, flights, answer.known))
+        rows = feature_matrix(loaded.features, flights, answer.known)
+        result = explain.split(loaded.estimator, rows)
     except Exception as exc:  # an answer without its factors, never a failed answer
         log.warning(
             "no explanation", extra={"error": f"{type(exc).__name__}: {exc}", "model": loaded.version}
         )
         return None
-    return [explain.factors(result, i) for i in range(len(flights))]
+    return [explain.factors(result, i, values=rows[i]) for i in range(len(flights))]
 
 
 def _predictions(
