@@ -33,7 +33,7 @@ browser:
 test: setup browser ## the fast suite (every test not marked slow), on two workers
 	$(BIN)/pytest -n 2 --dist loadfile -m "not slow"
 
-# The whole loop run end to end (the demo, the README's path, the deployed loop's negative test):
+# The whole loop run end to end (the demo, the README's path, the training container's seed):
 # minutes each, so CI runs them (.ci/run) and `make test` stays fast feedback.
 test-e2e: setup
 	$(BIN)/pytest -n 2 --dist loadfile -m slow

@@ -7,7 +7,7 @@ replay (offline/) standing in for the provider.
     seed Jan–Nov ─▶ train v1 ─▶ replay + fetch Dec 1–14 ─▶ evaluate v1 on Dec 1–7 (nothing live: promote)
     ─▶ API up, ask about real flights, and about every flight of Dec 8–14 before it leaves (logged)
     ─▶ train v2 with Dec 1–7 ─▶ evaluate v2 on Dec 8–14 ─▶ (promoted: the running API switches)
-    ─▶ rollback ─▶ the API is back on v1 ─▶ forward again to v2 (the better model stays live)
+    ─▶ rollback ─▶ the API is back on v1 ─▶ forward again to v2 (the promoted model stays live)
     ─▶ watch: v1's logged answers against what happened ─▶ summary
 """
 
@@ -30,7 +30,7 @@ from cli.models import switch
 from flightdelay import answers, datasets
 from flightdelay.config import Settings
 from flightdelay.errors import ConfigError, FlightDelayError, PortInUse
-from flightdelay.records import Monitoring
+from flightdelay.records import Decision, Monitoring
 from flightdelay.registry import Registry
 from flightdelay.storage import LocalStore, ObjectStore, open_store
 from offline.aviationstack import ReplayServer
@@ -334,10 +334,7 @@ def run(
                 result.reports.append(forward.report_key or "")
                 waited = _wait_for_version(api.url, result.second, timeout=30)
                 result.api_versions["after_forward"] = result.second
-                say(
-                    f"    and forward again to the better {result.second} "
-                    f"(flightdelay rollback --to {result.second}); the API followed in {waited:.1f} s."
-                )
+                say(_forward_line(registry, rolled.version or "", forward, waited))
 
         say(
             f"9/10 Watching the live model: its logged answers about December 8–14 against what happened "
@@ -352,6 +349,20 @@ def run(
             say(f"Serving {api.url} until Ctrl-C (the page: {api.url}/, the docs: {api.url}/docs).")
             api.wait()
     return result
+
+
+def _forward_line(registry: Registry, back: str, forward: Decision, waited: float) -> str:
+    """What the demo says after going forward again from ``back`` to the model it promoted.
+
+    A second demo on the same stores trains the same bytes again: that model is not "better"
+    than the one it replaced, it is the same one (same sha256), and the line says so."""
+    to = forward.version or ""
+    same = registry.manifest(back, "prod").sha256 == registry.manifest(to, "prod").sha256
+    what = f"{to}, the same model as {back} (identical sha256)" if same else f"the better {to}"
+    return (
+        f"    and forward again to {what} (flightdelay rollback --to {to}, recorded as "
+        f"{forward.verdict.replace('_', ' ')}); the API followed in {waited:.1f} s."
+    )
 
 
 def _summary(settings: Settings, result: DemoResult, say: Say) -> None:

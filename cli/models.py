@@ -144,8 +144,8 @@ def rollback(
     """Point latest.txt back at the version live before this one (decision history), or the one
     given; a report is kept beside the decision."""
     decision = switch(_registry(), "rollback", to, reason=reason, source="cli")
-    # Versions sort by training time: going to a newer one is a roll forward, and says so.
-    moved = "Rolled forward" if (decision.version or "") > (decision.previous or "") else "Rolled back"
+    # The registry tells the direction from the decision history (versions' training times cannot).
+    moved = "Rolled forward" if decision.verdict == "rolled_forward" else "Rolled back"
     console.print(f"{moved} from {decision.previous} to {decision.version}.")
 
 

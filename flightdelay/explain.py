@@ -277,11 +277,39 @@ _GROUPED = {name for names in REASONS.values() for name in names}
 REASON_NAMES = [*REASONS, *(n for n in FEATURES if n not in _GROUPED)]
 
 
-def factors(result: Split, i: int, *, top: int = 3) -> tuple[list[dict[str, Any]], str | None]:
+# A weather input as a person reads it, from its value in the flight's inputs.
+MEASURED = {
+    "weather_age_hours": "report {:.1f} h old",
+    "temp_c": "temperature {:.0f} °C",
+    "dewpoint_spread_c": "dew point spread {:.0f} °C",
+    "wind_kt": "wind {:.0f} kt",
+    "gust_kt": "gusts {:.0f} kt",
+    "visib_mi": "visibility {:g} mi",
+    "altim_hpa": "pressure {:.0f} hPa",
+}
+
+
+def _measured(
+    terms: dict[str, float], values: dict[str, float], names: tuple[str, ...], most: int = 2
+) -> str:
+    """The ``most`` inputs of a group that push its way hardest, with their values ("gusts 32 kt,
+    visibility 2 mi"); empty when none is known."""
+    total = sum(terms[n] for n in names)
+    pushing = [n for n in names if n in MEASURED and values[n] == values[n] and terms[n] * total > 0]
+    pushing.sort(key=lambda n: -abs(terms[n]))
+    return ", ".join(MEASURED[n].format(round(values[n], 1)) for n in pushing[:most])
+
+
+def factors(
+    result: Split, i: int, *, top: int = 3, values: np.ndarray | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
     """The ``top`` reasons (an input, or inputs that measure one thing: REASONS) that moved flight
     ``i``'s probability most, each as {input, words, effect (percentage points: the probability
-    with its part, minus without it)}, and one line of advice when the strongest raises the risk."""
+    with its part, minus without it)}, and one line of advice when the strongest raises the risk.
+    With ``values`` (the flight's inputs, FEATURES order) the weather reason names the readings
+    that count most for this flight: "weather" alone tells a traveller nothing to look at."""
     terms = dict(zip(FEATURES, result.contributions[i], strict=True))
+    known = dict(zip(FEATURES, (float(v) for v in values), strict=True)) if values is not None else None
     parts = {reason: float(sum(terms[n] for n in REASONS.get(reason, (reason,)))) for reason in REASON_NAMES}
     score = float(result.base[i] + result.contributions[i].sum())
     with_all = _probability(score, result.scale)
@@ -290,10 +318,17 @@ def factors(result: Split, i: int, *, top: int = 3) -> tuple[list[dict[str, Any]
     for reason in sorted(effects, key=lambda r: -abs(effects[r]))[:top]:
         if effects[reason] == 0:
             continue
+        what = WORDS[reason]
+        if (
+            reason == "weather"
+            and known is not None
+            and (readings := _measured(terms, known, REASONS[reason]))
+        ):
+            what = f"{what} ({readings})"
         out.append(
             {
                 "input": reason,
-                "words": f"{WORDS[reason]} {'raises' if effects[reason] > 0 else 'lowers'} the chance",
+                "words": f"{what} {'raises' if effects[reason] > 0 else 'lowers'} the chance",
                 "effect": round(effects[reason] * 100, 1),
             }
         )

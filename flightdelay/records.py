@@ -14,7 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Stage = Literal["staging", "prod"]
 # Every outcome of an evaluation, promotion or rollback; each has one exit code (services/evaluator).
-Verdict = Literal["promoted", "rejected", "no_decision", "nothing_to_evaluate", "failed", "rolled_back"]
+# A switch by hand is rolled_forward when its target was promoted after the version it replaces.
+Verdict = Literal[
+    "promoted", "rejected", "no_decision", "nothing_to_evaluate", "failed", "rolled_back", "rolled_forward"
+]
+# The verdicts that put a version live (a completed record's live_after).
+SWITCHES: tuple[Verdict, ...] = ("promoted", "rolled_back", "rolled_forward")
 ARTIFACT_NAME = "model.skops"
 
 

@@ -532,6 +532,16 @@ class Registry:
             )
         return promotion.previous
 
+    def _direction(self, live: str | None, to: str) -> Verdict:
+        """rolled_forward when ``to`` was last promoted after ``live`` was, in the store's order of
+        the history (undoing a rollback); rolled_back otherwise, and when the history cannot tell."""
+        order = [
+            d.version for d in self.decisions() if d.verdict == "promoted" and not d.pending and d.version
+        ]  # newest first
+        if live not in order or to not in order:
+            return "rolled_back"
+        return "rolled_forward" if order.index(to) < order.index(live) else "rolled_back"
+
     def rollback(
         self,
         to: str | None = None,
@@ -559,10 +569,11 @@ class Registry:
         if to == live:
             raise RegistryError(f"model {to} is already live")
         self.artifact(to, "prod")  # refuse to switch to a damaged artifact
+        verdict = self._direction(live, to)
         decision = self.new_decision(
-            "rolled_back",
+            verdict,
             to,
-            reason or f"rolled back from {live}",
+            reason or f"{verdict.replace('_', ' ')} from {live}",
             previous=live,
             live_after=to,
             source=source,

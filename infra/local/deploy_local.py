@@ -1,21 +1,28 @@
 """`make deploy-local`: apply the Terraform to a local AWS (moto) and run the real loop on it.
 
-    moto (TLS, IAM enforced) ─▶ apply envs/account + envs/dev ─▶ the loop, each stage with the
+    moto (TLS, IAM enforced) ─▶ an administrator applies envs/account (state bucket, repositories,
+    the pipeline's roles and boundaries) ─▶ the apply role, assumed with a GitHub OIDC token of the
+    dev environment, applies envs/dev (state in the state bucket) ─▶ the loop, each stage with the
     credentials of its own task role, on the applied buckets, with the applied task definitions'
     environment: training seeds and trains ─▶ the fetcher fetches replayed days ─▶ the conditions
     stage publishes the replayed weather ─▶ the API starts with no model (its load-balancer health
-    check answers) ─▶ the evaluator makes the first
-    promotion ─▶ the API serves a prediction ─▶ plan shows no changes ─▶ prod applied beside dev
-    ─▶ destroy all ─▶ nothing left.
+    check answers) ─▶ the evaluator makes the first promotion ─▶ the API serves a prediction
+    ─▶ the deploy role pushes image manifests and runs scripts/deploy.py: one rollout that
+    completes, one whose image was never pushed, which the circuit breaker fails and the script
+    undoes ─▶ the plan role plans: nothing moves what the deploy runs ─▶ what the pipeline's and
+    the tasks' roles must not do, denied (each beside what they may do, allowed) ─▶ the
+    task-failed-to-start alarm's rule matches ECS's event ─▶ prod applied beside dev by prod's
+    apply role ─▶ destroy all ─▶ nothing left.
 
-Works on a scratch copy of infra/ under .deploy-local/ (``--infra`` names another tree, which is how
-the negative test removes a permission). Exit 0 when every step passed; 1 with the failing step
+Works on a scratch copy of infra/ under .deploy-local/ (``--infra`` names another tree: a change to
+try before it is made). Exit 0 when every step passed; 1 with the failing step
 named otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import concurrent.futures
 import contextlib
 import datetime as dt
@@ -33,6 +40,7 @@ from typing import Any
 
 import boto3
 import httpx
+from botocore.exceptions import ClientError
 
 from flightdelay import datasets
 from offline.aviationstack import ReplayServer  # the Aviation Stack stand-in the fetcher reads
@@ -54,6 +62,9 @@ MOTO_DOES_NOT_ROUND_TRIP = {
     "aws_vpc_security_group_ingress_rule": {"description"},
 }
 REPLAY_KEY = "deploy-local-replay-key"
+GITHUB_REPOSITORY = "example-org/flightdelay"  # envs/account's github_repository here
+GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
+IMAGE_SHA = "3f2c1e0"  # the commit images.yml would push
 CONDITIONS_AT = dt.datetime(
     2013, 12, 9, 12, 0, tzinfo=dt.UTC
 )  # 07:00 in New York, an hour before the asked flight
@@ -181,17 +192,21 @@ class Emulator:
             **(credentials or self.admin),
         )
 
-    def role_env(self, role_arn: str, session: str) -> dict[str, str]:
-        """The environment a task with this role gets: its temporary credentials, and the emulator."""
+    def task_credentials(self, role_arn: str, session: str) -> dict[str, str]:
+        """A task role's temporary credentials, as ECS gets them for the task."""
         creds = self.client("sts", self.agent).assume_role(RoleArn=role_arn, RoleSessionName=session)[
             "Credentials"
         ]
         return {
-            "AWS_ACCESS_KEY_ID": creds["AccessKeyId"],
-            "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
-            "AWS_SESSION_TOKEN": creds["SessionToken"],
-            **self.endpoint_env(),
+            "aws_access_key_id": creds["AccessKeyId"],
+            "aws_secret_access_key": creds["SecretAccessKey"],
+            "aws_session_token": creds["SessionToken"],
         }
+
+    def role_env(self, role_arn: str, session: str) -> dict[str, str]:
+        """The environment a task with this role gets: its temporary credentials, and the emulator."""
+        credentials = self.task_credentials(role_arn, session)
+        return {**{key.upper(): value for key, value in credentials.items()}, **self.endpoint_env()}
 
     def endpoint_env(self) -> dict[str, str]:
         return {"AWS_ENDPOINT_URL": self.url, "AWS_CA_BUNDLE": str(self.cert), "AWS_DEFAULT_REGION": REGION}
@@ -203,17 +218,32 @@ class Emulator:
         self.log.close()
 
 
-OVERRIDE = """# Written by infra/local/deploy_local.py into a scratch copy: the local emulator, not AWS.
+LOCAL_BACKEND = """
 terraform {{
   backend "local" {{
     path = "{state}"
   }}
 }}
-
+"""
+# The environments keep their S3 backend (versions.tf); this is what backend.hcl holds for the
+# emulator: the state bucket envs/account made, reached like every other service.
+S3_BACKEND = """bucket                      = "{bucket}"
+region                      = "{region}"
+use_path_style              = true
+skip_credentials_validation = true
+skip_requesting_account_id  = true
+skip_metadata_api_check     = true
+custom_ca_bundle            = "{ca}"
+endpoints = {{
+  s3  = "{url}"
+  sts = "{url}"
+  iam = "{url}"
+}}
+"""
+OVERRIDE = """# Written by infra/local/deploy_local.py into a scratch copy: the local emulator, not AWS.
+# Credentials come from the environment: the administrator's, or a pipeline role's.
 provider "aws" {{
   region                      = "{region}"
-  access_key                  = "{access_key}"
-  secret_key                  = "{secret_key}"
   custom_ca_bundle            = "{ca}"
   skip_credentials_validation = true
   skip_metadata_api_check     = true
@@ -235,38 +265,48 @@ class Terraform:
             self.env["TF_CLI_CONFIG_FILE"] = str(ROOT / "infra" / "terraform.rc")
         for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
             self.env.pop(name, None)
+        self.credentials: dict[str, dict[str, str]] = {}  # root → the identity that runs it
 
-    def prepare(self, root: str) -> None:
+    def prepare(self, root: str, credentials: dict[str, str], state_bucket: str | None = None) -> None:
+        """Point a root at the emulator and init it: the account's state stays local, as an
+        administrator keeps it; an environment's goes to the state bucket, as in the workflows."""
         folder = self.infra / "envs" / root
         endpoints = "\n".join(f'    {s} = "{self.emulator.url}"' for s in SERVICES)
-        (folder / "local_override.tf").write_text(
-            OVERRIDE.format(
-                state=self.work / f"{root}.tfstate",
-                region=REGION,
-                access_key=self.emulator.admin["aws_access_key_id"],
-                secret_key=self.emulator.admin["aws_secret_access_key"],
-                ca=self.emulator.cert,
-                endpoints=endpoints,
+        override = OVERRIDE.format(region=REGION, ca=self.emulator.cert, endpoints=endpoints)
+        init = ["init", "-input=false", "-no-color", "-reconfigure"]
+        if state_bucket is None:
+            override += LOCAL_BACKEND.format(state=self.work / f"{root}.tfstate")
+        else:
+            backend = self.work / f"{root}.s3.tfbackend"
+            backend.write_text(
+                S3_BACKEND.format(
+                    bucket=state_bucket, region=REGION, ca=self.emulator.cert, url=self.emulator.url
+                )
             )
-        )
-        self.run(root, "init", "-input=false", "-no-color")
+            init.append(f"-backend-config={backend}")
+        (folder / "local_override.tf").write_text(override)
+        self.credentials[root] = credentials
+        self.run(root, *init)
 
-    def run(self, root: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, root: str, *args: str, check: bool = True, credentials: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         log = self.work / f"terraform-{root}.log"
+        identity = credentials or self.credentials[root]
+        env = {**self.env, **{key.upper(): value for key, value in identity.items()}}
         process = subprocess.run(
-            ["terraform", *args], cwd=self.infra / "envs" / root, env=self.env, capture_output=True, text=True
+            ["terraform", *args], cwd=self.infra / "envs" / root, env=env, capture_output=True, text=True
         )
         with log.open("a") as handle:
             handle.write(f"$ terraform {' '.join(args)}\n{process.stdout}\n{process.stderr}\n")
         if check and process.returncode != 0:
-            errors = [line for line in process.stderr.splitlines() if "Error" in line][:3]
+            errors = [line for line in process.stderr.splitlines() if "Error" in line or "denied" in line][:3]
             raise StepFailed(
                 f"terraform {args[0]} {root}", "; ".join(errors) or f"exit {process.returncode} (see {log})"
             )
         return process
 
     def apply(self, root: str, variables: dict[str, str]) -> int:
-        self.prepare(root)
         flags = [f"-var={k}={v}" for k, v in variables.items()]
         self.run(root, "apply", "-auto-approve", "-no-color", "-parallelism=20", *flags)
         return len(self.run(root, "state", "list").stdout.split())
@@ -275,12 +315,14 @@ class Terraform:
         raw = json.loads(self.run(root, "output", "-json").stdout)
         return {k: v["value"] for k, v in raw.items()}
 
-    def plan_changes(self, root: str, variables: dict[str, str]) -> tuple[list[str], list[str]]:
+    def plan_changes(
+        self, root: str, variables: dict[str, str], credentials: dict[str, str]
+    ) -> tuple[list[dict[str, Any]], list[str]]:
         """(real changes, changes that are only attributes moto does not round-trip) of a new plan."""
         flags = [f"-var={k}={v}" for k, v in variables.items()]
         plan_file = self.work / f"{root}.tfplan"
-        self.run(root, "plan", "-no-color", f"-out={plan_file}", *flags)
-        plan = json.loads(self.run(root, "show", "-json", str(plan_file)).stdout)
+        self.run(root, "plan", "-no-color", f"-out={plan_file}", *flags, credentials=credentials)
+        plan = json.loads(self.run(root, "show", "-json", str(plan_file), credentials=credentials).stdout)
         real, emulator_only = [], []
         for change in plan.get("resource_changes", []):
             if change["change"]["actions"] in (["no-op"], ["read"]):
@@ -294,7 +336,7 @@ class Terraform:
             if change["change"]["actions"] == ["update"] and differing and set(differing) <= allowed:
                 emulator_only.append(described)
             else:
-                real.append(described)
+                real.append({**change, "described": described})
         return real, emulator_only
 
     def destroy(self, root: str, variables: dict[str, str]) -> None:
@@ -303,6 +345,56 @@ class Terraform:
         left = self.run(root, "state", "list").stdout.split()
         if left:
             raise StepFailed(f"terraform destroy {root}", f"{len(left)} resources left in state: {left[:3]}")
+
+
+# --- the pipeline's identities ------------------------------------------------------------------
+
+
+def github_token(subject: str) -> str:
+    """An OIDC token as GitHub Actions mints it for a job (the claims STS judges; unsigned here)."""
+
+    def part(value: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    now = int(time.time())
+    claims = {
+        "iss": GITHUB_ISSUER,
+        "aud": "sts.amazonaws.com",
+        "sub": subject,
+        "repository": GITHUB_REPOSITORY,
+        "iat": now,
+        "exp": now + 3600,
+    }
+    return f"{part({'alg': 'RS256', 'typ': 'JWT', 'kid': 'deploy-local'})}.{part(claims)}.c2lnbmF0dXJl"
+
+
+def job_subject(environment: str | None) -> str:
+    """The token's subject of a job in that GitHub environment (None: a pull request's job)."""
+    kind = f"environment:{environment}" if environment else "pull_request"
+    return f"repo:{GITHUB_REPOSITORY}:{kind}"
+
+
+def assume_pipeline_role(emulator: Emulator, role_arn: str, subject: str) -> dict[str, str]:
+    """What aws-actions/configure-aws-credentials does: AssumeRoleWithWebIdentity, unsigned."""
+    sts = boto3.client(
+        "sts", region_name=REGION, endpoint_url=emulator.url, verify=str(emulator.cert),
+        config=botocore_unsigned(),
+    )  # fmt: skip
+    creds = sts.assume_role_with_web_identity(
+        RoleArn=role_arn, RoleSessionName="github-actions", WebIdentityToken=github_token(subject)
+    )["Credentials"]
+    return {
+        "aws_access_key_id": creds["AccessKeyId"],
+        "aws_secret_access_key": creds["SecretAccessKey"],
+        "aws_session_token": creds["SessionToken"],
+    }
+
+
+def botocore_unsigned() -> Any:
+    from botocore import UNSIGNED
+    from botocore.config import Config
+
+    return Config(signature_version=UNSIGNED)
 
 
 # --- the loop --------------------------------------------------------------------------------------
@@ -346,16 +438,7 @@ def run_stage(
 
 def read_secret(emulator: Emulator, exec_role: str, name: str) -> str:
     """Read the Aviation Stack key as ECS does for the task: with the task execution role."""
-    creds = emulator.role_env(exec_role, "task-exec")
-    ssm = boto3.client(
-        "ssm",
-        region_name=REGION,
-        endpoint_url=emulator.url,
-        verify=str(emulator.cert),
-        aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
-        aws_session_token=creds["AWS_SESSION_TOKEN"],
-    )
+    ssm = emulator.client("ssm", emulator.task_credentials(exec_role, "task-exec"))
     parameters = ssm.get_parameters(Names=[name], WithDecryption=True)
     if not parameters["Parameters"]:
         raise StepFailed("fetcher", f"the execution role could not read {name}")
@@ -542,6 +625,283 @@ def run_loop(emulator: Emulator, outputs: dict[str, Any], work: Path, results: d
         replay.stop()
 
 
+# --- delivery: the deploy role, scripts/deploy.py, and what no pipeline role may do -------------
+
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+
+
+def image_manifest(image: str) -> str:
+    """An OCI image manifest as `docker push` sends it (moto keeps manifests, not layers)."""
+
+    def digest(text: str) -> str:
+        import hashlib
+
+        return f"sha256:{hashlib.sha256(text.encode()).hexdigest()}"
+
+    return json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": digest(f"{image} config {IMAGE_SHA}"),
+                "size": 1024,
+            },
+            "layers": [
+                {
+                    "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                    "digest": digest(f"{image} layer {IMAGE_SHA}"),
+                    "size": 4096,
+                }
+            ],
+        }
+    )
+
+
+def run_deploy(
+    emulator: Emulator, credentials: dict[str, str], outputs: dict[str, Any], smoke_url: str,
+    work: Path, *tag: str,
+) -> subprocess.CompletedProcess[str]:  # fmt: skip
+    """scripts/deploy.py as deploy.yml runs it, with the deploy role's credentials."""
+    families = outputs["task_families"]
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "FLIGHTDELAY_"))},
+        **{key.upper(): value for key, value in credentials.items()},
+        **emulator.endpoint_env(),
+    }
+    process = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "deploy.py"), *tag,
+         "--cluster", outputs["cluster_name"], "--service", outputs["api_service_name"],
+         "--families", ",".join(f"{k}={f}" for k, f in families.items()),
+         "--schedules", ",".join(f"{k}={f}" for k, f in families.items() if k != "api"),
+         "--smoke-url", smoke_url, "--record-tag-parameter", outputs["image_tag_parameter"],
+         "--timeout", "60", "--poll-seconds", "0.2", "--smoke-timeout", "20"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    with (work / "deploy.log").open("a") as log:
+        log.write(f"$ deploy.py {' '.join(tag)} → {process.returncode}\n{process.stdout}\n{process.stderr}\n")
+    return process
+
+
+def what_runs(emulator: Emulator, outputs: dict[str, Any]) -> dict[str, str]:
+    """Key → the revision the API service and each schedule run now."""
+    service = emulator.client("ecs").describe_services(
+        cluster=outputs["cluster_name"], services=[outputs["api_service_name"]]
+    )["services"][0]
+    running = {"api": str(service["taskDefinition"])}
+    scheduler = emulator.client("scheduler")
+    for key, family in outputs["task_families"].items():
+        if key != "api":
+            target = scheduler.get_schedule(Name=family)["Target"]["EcsParameters"]
+            running[key] = str(target["TaskDefinitionArn"])
+    return running
+
+
+def deliver(
+    emulator: Emulator, account: dict[str, Any], outputs: dict[str, Any], deploy: dict[str, str],
+    work: Path, results: dict[str, str],
+) -> None:  # fmt: skip
+    t0 = time.monotonic()
+    ecr = emulator.client("ecr", deploy)
+    for image, url in account["image_repositories"].items():
+        ecr.put_image(
+            repositoryName=url.split("/", 1)[1], imageTag=IMAGE_SHA,
+            imageManifest=image_manifest(image), imageManifestMediaType=OCI_MANIFEST,
+        )  # fmt: skip
+    results["push"] = (
+        f"deploy role pushed the manifests of {len(account['image_repositories'])} images as {IMAGE_SHA}"
+    )
+    say(f"push: {results['push']}")
+    with api_process(emulator, outputs["task_families"]["api"], work) as url:
+        good = run_deploy(emulator, deploy, outputs, url, work, "--image-tag", f"dev-{IMAGE_SHA}",
+                          "--source-tag", IMAGE_SHA)  # fmt: skip
+        if good.returncode != 0:
+            raise StepFailed(
+                "deploy", f"scripts/deploy.py exit {good.returncode}: {good.stderr.strip()[-300:]}"
+            )
+        deployed = what_runs(emulator, outputs)
+        summary = json.loads(good.stdout)
+        if deployed != summary["families"]:
+            raise StepFailed("deploy", f"the summary says {summary['families']}, ECS runs {deployed}")
+        results["deploy"] = (
+            f"deploy role rolled out dev-{IMAGE_SHA}: rollout COMPLETED, {len(deployed)} families on their "
+            f"new revisions (API {deployed['api'].rsplit('/', 1)[1]}), smoke test passed"
+        )
+        say(f"deploy: {results['deploy']}")
+
+        never_pushed = "dev-0badc0de"  # no image has this tag: its tasks cannot start
+        bad = run_deploy(emulator, deploy, outputs, url, work, "--image-tag", never_pushed)
+        failure = [line for line in bad.stderr.splitlines() if line.startswith("deploy: failed")]
+        if bad.returncode != 1 or not failure:
+            raise StepFailed(
+                "failed rollout", f"scripts/deploy.py exit {bad.returncode}: {bad.stderr[-300:]}"
+            )
+        after = what_runs(emulator, outputs)
+        if after != deployed:
+            raise StepFailed("failed rollout", f"not restored: ran {deployed}, now runs {after}")
+        results["failed rollout"] = (
+            f"{never_pushed} (never pushed) undone, exit 1: {failure[0][:160]}; everything back on "
+            f"dev-{IMAGE_SHA}'s revisions"
+        )
+        say(f"failed rollout: {results['failed rollout']}")
+    results["delivery time"] = f"{time.monotonic() - t0:.0f} s"
+
+
+def expect_denied(what: str, call: Any) -> str:
+    try:
+        call()
+    except ClientError as error:
+        code = error.response["Error"]["Code"]
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if "AccessDenied" in code or (status == 403 and "not authorized" in str(error)):
+            say(f"denied: {what} ({code if 'AccessDenied' in code else 'AccessDenied, 403'})")
+            return what
+        raise StepFailed("negative controls", f"{what}: failed with {code} ({error}), not denied") from error
+    raise StepFailed("negative controls", f"{what}: was allowed")
+
+
+def negative_controls(
+    emulator: Emulator, account: dict[str, Any], outputs: dict[str, Any],
+    roles: dict[str, dict[str, str]], results: dict[str, str],
+) -> None:  # fmt: skip
+    """What the pipeline's roles must not do, each denied, beside what they may do, allowed."""
+    variables = account["github_variables"]
+    prod_apply_arn = variables["environments"]["prod"]["AWS_TERRAFORM_APPLY_ROLE_ARN"]
+    dev_deploy_arn = variables["environments"]["dev"]["AWS_DEPLOY_ROLE_ARN"]
+    boundary = account["permissions_boundaries"]["dev"]
+    deploy_ecs = emulator.client("ecs", roles["deploy"])
+    apply_iam = emulator.client("iam", roles["apply"])
+    trust = json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                       "Action": "sts:AssumeRole"}],
+    })  # fmt: skip
+    container = [{"name": "x", "image": "public.ecr.aws/docker/library/busybox:1", "memory": 128}]
+    emulator.client("ecr").create_repository(repositoryName="other-team/app")  # not the project's
+    task_role = outputs["task_families"]["api"] + "-task"
+    denied = [
+        expect_denied(
+            "deploy role registers a prod task family",
+            lambda: deploy_ecs.register_task_definition(
+                family="flightdelay-prod-api", containerDefinitions=container
+            ),
+        ),
+        expect_denied(
+            "deploy role pushes to a repository outside the project",
+            lambda: emulator.client("ecr", roles["deploy"]).put_image(
+                repositoryName="other-team/app",
+                imageTag=IMAGE_SHA,
+                imageManifest=image_manifest("x"),
+                imageManifestMediaType=OCI_MANIFEST,
+            ),
+        ),
+        expect_denied(
+            "apply role creates a role without the boundary",
+            lambda: apply_iam.create_role(
+                RoleName="flightdelay-dev-escalate", AssumeRolePolicyDocument=trust
+            ),
+        ),
+        expect_denied(
+            "apply role lifts the boundary off a role",
+            lambda: apply_iam.delete_role_permissions_boundary(RoleName=task_role),
+        ),
+        expect_denied(
+            "dev apply role writes prod's state",
+            lambda: emulator.client("s3", roles["apply"]).put_object(
+                Bucket=account["state_bucket"], Key="flightdelay/prod/terraform.tfstate", Body=b"{}"
+            ),
+        ),
+        expect_denied(
+            "plan role reads the Aviation Stack key",
+            lambda: emulator.client("ssm", roles["plan"]).get_parameter(
+                Name=outputs["aviationstack_key_parameter"], WithDecryption=True
+            ),
+        ),
+        expect_denied(
+            "a dev job's token assumes prod's apply role",
+            lambda: assume_pipeline_role(emulator, prod_apply_arn, job_subject("dev")),
+        ),
+        expect_denied(
+            "a pull request's token assumes the dev deploy role",
+            lambda: assume_pipeline_role(emulator, dev_deploy_arn, job_subject(None)),
+        ),
+    ]
+    # Each stage's task role, as rendered and applied: only the evaluator moves the live model, and
+    # the API writes nothing but its answers (the loop above showed each stage allowed its own part).
+    for key, family in outputs["task_families"].items():
+        if key == "evaluator":
+            continue
+        _, task_role = task_environment(emulator, family)
+        task_s3 = emulator.client("s3", emulator.task_credentials(task_role, f"{key}-task"))
+        denied.append(
+            expect_denied(
+                f"{key}'s task role rewrites latest.txt (promotes a model)",
+                lambda task_s3=task_s3: task_s3.put_object(
+                    Bucket=outputs["models_bucket"], Key="latest.txt", Body=b"prod/forged/model.skops"
+                ),
+            )
+        )
+    # The allowed counterparts the steps before did not already show (the apply created every role
+    # with the boundary, the deploy pushed and registered, the execution role read the key).
+    apply_iam.create_role(
+        RoleName="flightdelay-dev-escalate", AssumeRolePolicyDocument=trust, PermissionsBoundary=boundary
+    )
+    apply_iam.delete_role(RoleName="flightdelay-dev-escalate")
+    say("allowed: apply role creates (then deletes) the same role with the boundary")
+    emulator.client("ecr").delete_repository(repositoryName="other-team/app", force=True)
+    results["negative controls"] = (
+        f"{len(denied)} denied, each beside its allowed counterpart (the evaluator's promotion for the "
+        "task roles')"
+    )
+
+
+def task_failure_alarm(emulator: Emulator, outputs: dict[str, Any], results: dict[str, str]) -> None:
+    """The alarm rule matches the event ECS sends for a task that could not start, and only that."""
+    events = emulator.client("events")
+    stack = outputs["api_service_name"].removesuffix("-api")
+    rule = events.describe_rule(Name=f"{stack}-task-failed")
+    targets = [t["Arn"] for t in events.list_targets_by_rule(Rule=rule["Name"])["Targets"]]
+    if targets != [outputs["alarm_topic_arn"]]:
+        raise StepFailed("alarm", f"{rule['Name']} notifies {targets}, not the alarm topic")
+    cluster = emulator.client("ecs").describe_clusters(clusters=[outputs["cluster_name"]])["clusters"][0]
+
+    def ecs_event(
+        **detail: Any,
+    ) -> str:  # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_task_events.html
+        base = {"clusterArn": cluster["clusterArn"], "lastStatus": "STOPPED", "desiredStatus": "STOPPED",
+                "group": f"service:{outputs['api_service_name']}"}  # fmt: skip
+        return json.dumps({
+            "version": "0", "id": "d1b4a4b1-0000-0000-0000-000000000000",
+            "detail-type": "ECS Task State Change", "source": "aws.ecs",
+            "account": cluster["clusterArn"].split(":")[4], "time": "2013-12-09T12:00:00Z",
+            "region": REGION, "resources": [], "detail": {**base, **detail},
+        })  # fmt: skip
+
+    def fires(event: str) -> bool:
+        return bool(events.test_event_pattern(EventPattern=rule["EventPattern"], Event=event)["Result"])
+
+    failed = ecs_event(
+        stopCode="TaskFailedToStart", stoppedReason="CannotPullContainerError: dev-0badc0de not found"
+    )
+    replaced = ecs_event(stopCode="ServiceSchedulerInitiated", stoppedReason="replaced by the deployment")
+    elsewhere = json.loads(failed)
+    elsewhere["detail"]["clusterArn"] = cluster["clusterArn"].replace(stack, "flightdelay-prod")
+    if not fires(failed) or fires(replaced) or fires(json.dumps(elsewhere)):
+        raise StepFailed("alarm", f"{rule['Name']} does not single out a task that failed to start")
+    results["alarm"] = (
+        f"{rule['Name']} fires on a task that failed to start (to the alarm topic), not on one a "
+        "deployment replaced, nor on another environment's"
+    )
+    say(f"alarm: {results['alarm']}")
+
+
+def empty_bucket(emulator: Emulator, bucket: str) -> None:
+    s3 = emulator.client("s3")
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        for version in page.get("Versions", []) + page.get("DeleteMarkers", []):
+            s3.delete_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])
+
+
 def leftovers(emulator: Emulator) -> list[str]:
     """What an empty account would not have (moto's own bootstrap identities aside)."""
     found = [f"bucket {b['Name']}" for b in emulator.client("s3").list_buckets()["Buckets"]]
@@ -566,13 +926,33 @@ def leftovers(emulator: Emulator) -> list[str]:
     return found
 
 
+def follows_the_deploy(change: dict[str, Any]) -> bool:
+    """The one change a plan may want after a deploy, by design (modules/secrets): a task definition
+    registered again because the image tag the deploy recorded is the one every revision runs."""
+    if change["type"] != "aws_ecs_task_definition":
+        return False
+    after = json.loads(change["change"]["after"].get("container_definitions") or "[]")
+    before = json.loads(change["change"]["before"].get("container_definitions") or "[]")
+
+    def shape(container: dict[str, Any]) -> dict[str, Any]:  # state keeps empty lists the config omits
+        return {k: v for k, v in container.items() if k != "image" and v not in ([], None)}
+
+    images = [c["image"] for c in after]
+    return (
+        bool(images)
+        and all(i.endswith(f":dev-{IMAGE_SHA}") for i in images)
+        and [shape(c) for c in after] == [shape(c) for c in before]
+    )
+
+
 def apply_prod(tf: Terraform) -> str:
-    """prod beside dev in the same account; then unprotected, as an operator does before a teardown."""
+    """prod beside dev in the same account, by prod's apply role; then unprotected, as an operator
+    does before a teardown."""
     t0 = time.monotonic()
     count = tf.apply("prod", {})
     seconds = time.monotonic() - t0
     tf.apply("prod", UNPROTECTED)
-    return f"{count} resources beside dev in the same account in {seconds:.0f} s"
+    return f"prod's apply role: {count} resources beside dev in the same account in {seconds:.0f} s"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -583,9 +963,6 @@ def main(argv: list[str] | None = None) -> int:
         "--infra", type=Path, default=ROOT / "infra", help="the infra/ tree to apply (default: this repo's)"
     )
     parser.add_argument("--work", type=Path, default=ROOT / ".deploy-local", help="scratch folder (replaced)")
-    parser.add_argument(
-        "--loop-only", action="store_true", help="stop after the loop: no plan check, prod or destroy"
-    )
     args = parser.parse_args(argv)
 
     started = time.monotonic()
@@ -601,34 +978,67 @@ def main(argv: list[str] | None = None) -> int:
     try:
         emulator = Emulator(args.work)
         tf = Terraform(emulator, infra, args.work)
-        account = {"github_repository": "example-org/flightdelay", "ecr_force_delete": "true"}
+        account_variables = {"github_repository": GITHUB_REPOSITORY, "ecr_force_delete": "true"}
         variables: dict[str, str] = {}  # the environments need no input
 
-        step = "apply account and dev"
+        step = "apply account"
         t0 = time.monotonic()
-        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-            applying = [pool.submit(tf.apply, "account", account), pool.submit(tf.apply, "dev", variables)]
-            count = sum(done.result() for done in applying)
-        results["apply dev"] = f"{count} resources (account + dev) in {time.monotonic() - t0:.0f} s"
+        tf.prepare("account", emulator.admin)
+        count = tf.apply("account", account_variables)
+        account = tf.outputs("account")
+        results["apply account"] = f"administrator: {count} resources in {time.monotonic() - t0:.0f} s"
+        say(f"apply account: {results['apply account']}")
+
+        step = "pipeline roles"
+        github = account["github_variables"]
+        roles = {
+            "plan": (github["repository"]["AWS_TERRAFORM_PLAN_ROLE_ARN"], job_subject(None)),
+            "apply": (github["environments"]["dev"]["AWS_TERRAFORM_APPLY_ROLE_ARN"], job_subject("dev")),
+            "deploy": (github["environments"]["dev"]["AWS_DEPLOY_ROLE_ARN"], job_subject("dev")),
+            "prod apply": (
+                github["environments"]["prod"]["AWS_TERRAFORM_APPLY_ROLE_ARN"],
+                job_subject("prod"),
+            ),
+        }
+        credentials = {name: assume_pipeline_role(emulator, arn, sub) for name, (arn, sub) in roles.items()}
+        for name, (arn, sub) in roles.items():
+            say(f"{name} role: {arn.split('/')[-1]}, assumed with a GitHub OIDC token for {sub}")
+
+        step = "apply dev"
+        t0 = time.monotonic()
+        tf.prepare("dev", credentials["apply"], account["state_bucket"])
+        tf.prepare("prod", credentials["prod apply"], account["state_bucket"])
+        count = tf.apply("dev", variables)
+        results["apply dev"] = f"apply role: {count} resources in {time.monotonic() - t0:.0f} s"
         say(f"apply dev: {results['apply dev']}")
 
         # prod is applied while the loop runs on dev: they share the account, not their state.
         with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
-            prod = None if args.loop_only else pool.submit(apply_prod, tf)
+            prod = pool.submit(apply_prod, tf)
             step = "loop"
-            run_loop(emulator, tf.outputs("dev"), args.work, results)
-            if prod is None:
-                return _done(results, started)
+            outputs = tf.outputs("dev")
+            run_loop(emulator, outputs, args.work, results)
+
+            step = "delivery"
+            deliver(emulator, account, outputs, credentials["deploy"], args.work, results)
 
             step = "plan dev"
-            changes, emulator_only = tf.plan_changes("dev", variables)
-            if changes:
-                raise StepFailed("plan dev", f"a second plan wants changes: {'; '.join(changes[:5])}")
+            changes, emulator_only = tf.plan_changes("dev", variables, credentials["plan"])
+            fighting = [c["described"] for c in changes if not follows_the_deploy(c)]
+            if fighting:
+                raise StepFailed(
+                    "plan dev", f"after the loop and the deploys, a plan wants: {'; '.join(fighting[:5])}"
+                )
             results["plan dev"] = (
-                f"no changes after the loop ran (besides {len(emulator_only)} attributes moto does not "
-                "store, infra/README.md)"
+                f"plan role: after the loop and the deploys, nothing but {len(changes)} task definitions "
+                f"registered again on the deployed image (besides {len(emulator_only)} attributes moto does "
+                "not store, infra/README.md); no schedule, no service moved"
             )
             say(f"plan dev: {results['plan dev']}")
+            step = "negative controls"
+            negative_controls(emulator, account, outputs, credentials, results)
+            step = "alarm"
+            task_failure_alarm(emulator, outputs, results)
 
             step = "apply prod"
             results["apply prod"] = prod.result()
@@ -636,17 +1046,20 @@ def main(argv: list[str] | None = None) -> int:
 
             step = "destroy"
             t0 = time.monotonic()
-            destroying = [
-                pool.submit(tf.destroy, "prod", UNPROTECTED),
-                pool.submit(tf.destroy, "dev", {}),
-                pool.submit(tf.destroy, "account", account),  # the environments hold no reference to it
-            ]
+            destroying = [pool.submit(tf.destroy, "prod", UNPROTECTED), pool.submit(tf.destroy, "dev", {})]
             for done in destroying:
                 done.result()
+        # Last: it holds the boundaries and the state bucket, which keeps every state version it
+        # was given; an administrator empties it first (the bucket is never force-destroyed).
+        empty_bucket(emulator, account["state_bucket"])
+        tf.destroy("account", account_variables)
         left = leftovers(emulator)
         if left:
             raise StepFailed("destroy", f"{len(left)} things left: {', '.join(left[:5])}")
-        results["destroy"] = f"prod, dev and account destroyed, nothing left ({time.monotonic() - t0:.0f} s)"
+        seconds = time.monotonic() - t0
+        results["destroy"] = (
+            f"prod and dev by their apply roles, then the account, nothing left ({seconds:.0f} s)"
+        )
         return _done(results, started)
     except StepFailed as exc:
         print(f"deploy-local: FAILED at {exc.step}: {exc}", file=sys.stderr, flush=True)
@@ -662,7 +1075,7 @@ def main(argv: list[str] | None = None) -> int:
 def _done(results: dict[str, str], started: float) -> int:
     say(f"passed in {time.monotonic() - started:.0f} s")
     for step, result in results.items():
-        print(f"  {step:<11} {result}")
+        print(f"  {step:<17} {result}")
     return 0
 
 

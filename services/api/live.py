@@ -20,7 +20,7 @@ from flightdelay import layout
 from flightdelay.conditions import Aircraft, Known, Snapshot, aircraft_from, known_from
 from flightdelay.errors import FlightDelayError, NoLiveModel, ObjectNotFound
 from flightdelay.features import FlightFeatures, feature_schema
-from flightdelay.records import Manifest
+from flightdelay.records import SWITCHES, Manifest
 from flightdelay.registry import Registry
 from flightdelay.serving import Flights, fast_predictor, feature_matrix, for_serving
 from flightdelay.storage import ObjectStore
@@ -79,7 +79,7 @@ class LiveModel:
         except FlightDelayError:
             return None
         for decision in decisions:
-            if decision.version == version and decision.verdict in ("promoted", "rolled_back"):
+            if decision.version == version and decision.verdict in SWITCHES:
                 return decision.created_at
         return None
 

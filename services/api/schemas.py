@@ -135,7 +135,13 @@ class Factor(BaseModel):
         description="the model input, or the group of inputs that measure one thing (flight_length, "
         "weather, recent_departures)"
     )
-    words: str = Field(examples=["the departure time raises the chance"])
+    words: str = Field(
+        description="in words; the weather names its readings that count most for this flight",
+        examples=[
+            "the departure time raises the chance",
+            "the weather at the departure airport (gusts 32 kt, visibility 2 mi) raises the chance",
+        ],
+    )
     effect: float = Field(
         description="percentage points: the probability with this input's part, minus without it"
     )

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from flightdelay import layout
 from flightdelay.errors import FlightDelayError, ObjectNotFound
-from flightdelay.records import Drift
+from flightdelay.records import SWITCHES, Drift
 from flightdelay.registry import Registry
 from flightdelay.storage import ObjectStore
 
@@ -92,11 +92,7 @@ def gather(registry: Registry, data: ObjectStore, *, now: datetime) -> Status:
     live_version = registry.live_version()
     decisions = registry.decisions(limit=DECISIONS_SHOWN)
     since = next(
-        (
-            d.created_at
-            for d in decisions
-            if d.live_after == live_version and d.verdict in ("promoted", "rolled_back")
-        ),
+        (d.created_at for d in decisions if d.live_after == live_version and d.verdict in SWITCHES),
         None,
     )
     live = LiveLine(version=live_version, since=since)

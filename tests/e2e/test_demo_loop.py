@@ -50,7 +50,7 @@ def test_the_demo_loop_end_to_end(tmp_path: Path) -> None:
     assert result.live_after == result.second
     verdicts = [(d.verdict, d.version) for d in Registry(models).decisions()]
     assert verdicts == [
-        ("rolled_back", result.second),
+        ("rolled_forward", result.second),
         ("rolled_back", result.first),
         ("promoted", result.second),
         ("promoted", result.first),

@@ -100,4 +100,4 @@ def test_a_newcomer_runs_the_readme_path_as_written(tmp_path: Path) -> None:
     assert [q["day"] for q in status["quality"]] == [f"2013-12-{d:02d}" for d in range(8, 15)]
     assert status["drift"] is not None
     verdicts = [d["verdict"] for d in status["decisions"]]
-    assert verdicts == ["rolled_back", "rolled_back", "promoted", "promoted"]
+    assert verdicts == ["rolled_forward", "rolled_back", "promoted", "promoted"]

@@ -8,6 +8,7 @@ import itertools
 import re
 import socket
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from flightdelay.registry import Registry
 from flightdelay.storage import LocalStore
-from tests.factories import staged
+from tests.factories import BASE_TIME, artifact_bytes, metadata, staged
 from tests.integration.test_cli import run_cli
 
 COMMANDS = ["seed", "ask", "replay-server", "demo", "status", "promote", "rollback", "history", "train",
@@ -146,3 +147,32 @@ def test_the_metrics_line_is_for_cloudwatch_not_for_a_person(monkeypatch: pytest
     monitor._to_stderr('{"_aws": {}}')
     assert terminal.getvalue() == ""  # a person reads the watch's own lines instead
     assert pipe.getvalue() == '{"_aws": {}}\n'  # CloudWatch reads ECS's output: one JSON line
+
+
+def test_the_demo_calls_an_identical_model_the_same_not_better(tmp_path: Path) -> None:
+    from cli.demo import _forward_line
+
+    registry = Registry(LocalStore(tmp_path / "models"))
+    same = artifact_bytes({"model": "same"})
+    first = registry.stage(same, metadata(), now=BASE_TIME)  # a first demo's second model …
+    again = registry.stage(same, metadata(), now=BASE_TIME + timedelta(days=1))  # … trained again
+    registry.promote(first.version, reason="first demo")
+    registry.promote(again.version, reason="second demo")
+    registry.rollback()
+    forward = registry.rollback(to=again.version)
+    line = _forward_line(registry, first.version, forward, 0.5)
+    assert forward.verdict == "rolled_forward"
+    assert "better" not in line
+    assert f"the same model as {first.version}" in line
+
+
+def test_the_demo_calls_a_model_the_evaluator_promoted_over_another_the_better(tmp_path: Path) -> None:
+    from cli.demo import _forward_line
+
+    registry = Registry(LocalStore(tmp_path / "models"))
+    first, second = staged(registry, 2)
+    registry.promote(first.version, reason="first")
+    registry.promote(second.version, reason="second")
+    registry.rollback()
+    line = _forward_line(registry, first.version, registry.rollback(to=second.version), 0.5)
+    assert f"forward again to the better {second.version}" in line

@@ -16,10 +16,9 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto.core.utils import utcnow
-from moto.ecs.models import EC2ContainerServiceBackend
 
 from flightdelay.config import get_settings
+from infra.local.ecs_rollouts import Rollouts
 from scripts.deploy import Clients, main
 from services.api.app import create_app
 from services.api.server import RunningServer
@@ -31,124 +30,10 @@ REGISTRY = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
 SCHEDULED = ("fetcher", "conditions")
 
 
-# --- ECS rollouts, which moto does not model -------------------------------------------------------
-
-
-class Rollouts:
-    """ECS's deployments on moto. moto 5.2's update_service changes the service's taskDefinition but
-    starts no deployment and no task: its PRIMARY deployment runs the first revision forever, which
-    any honest deploy script must call a rollback. Patched here into the backend, as ECS behaves: an
-    update to another revision starts a PRIMARY deployment IN_PROGRESS (the old one becomes ACTIVE);
-    the second DescribeServices that sees it ends it as the test chose: COMPLETED with the service's
-    tasks replaced, or, with the circuit breaker tripping, FAILED and rolled back (a new PRIMARY
-    deployment of the previous revision, which completes); `stuck` leaves every rollout IN_PROGRESS.
-    """
-
-    def __init__(self) -> None:
-        self.trip_circuit_breaker = False
-        self.stuck = False
-        self._pending: dict[str, dict[str, Any]] = {}  # deployment id → looks, fails, previous
-
-    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        update, describe = (
-            EC2ContainerServiceBackend.update_service,
-            EC2ContainerServiceBackend.describe_services,
-        )
-
-        def update_service(backend: Any, properties: dict[str, Any]) -> Any:
-            name = properties["service"].split("/")[-1]
-            before = backend._get_service(properties.get("cluster", "default"), name).task_definition
-            service = update(backend, properties)
-            if service.task_definition != before:
-                self._start(service, fails=self.trip_circuit_breaker, previous=before)
-            return service
-
-        def describe_services(backend: Any, cluster: str, names: list[str]) -> Any:
-            services, failures = describe(backend, cluster, names)
-            for service in services:
-                primary = next(d for d in service.deployments if d["status"] == "PRIMARY")
-                deployment = str(primary["id"])
-                pending = self._pending.get(deployment)
-                if pending is not None and not self.stuck:
-                    pending["looks"] += 1
-                    if pending["looks"] >= 2:
-                        self._end(backend, service, primary, **self._pending.pop(deployment))
-            return services, failures
-
-        monkeypatch.setattr(EC2ContainerServiceBackend, "update_service", update_service)
-        monkeypatch.setattr(EC2ContainerServiceBackend, "describe_services", describe_services)
-
-    def _start(self, service: Any, *, fails: bool, previous: str) -> None:
-        for d in service.deployments:
-            if d["status"] == "PRIMARY":
-                d["status"] = "ACTIVE"
-        deployment = f"ecs-svc/{uuid.uuid4().int % 10**18}"
-        service.deployments.insert(
-            0,
-            {
-                "id": deployment,
-                "status": "PRIMARY",
-                "taskDefinition": service.task_definition,
-                "desiredCount": service.desired_count,
-                "pendingCount": service.desired_count,
-                "runningCount": 0,
-                "failedTasks": 0,
-                "createdAt": utcnow(),
-                "updatedAt": utcnow(),
-                "launchType": "FARGATE",
-                "rolloutState": "IN_PROGRESS",
-                "rolloutStateReason": f"ECS deployment {deployment} in progress.",
-            },
-        )
-        self._pending[deployment] = {"looks": 0, "fails": fails, "previous": previous}
-
-    def _end(
-        self,
-        backend: Any,
-        service: Any,
-        deployment: dict[str, Any],
-        *,
-        looks: int,
-        fails: bool,
-        previous: str,
-    ) -> None:
-        if fails:
-            deployment.update(
-                status="ACTIVE",
-                rolloutState="FAILED",
-                rolloutStateReason="ECS deployment circuit breaker: tasks failed to start.",
-            )
-            service.task_definition = previous
-            self._start(service, fails=False, previous=deployment["taskDefinition"])
-            return
-        deployment.update(
-            rolloutState="COMPLETED",
-            rolloutStateReason=f"ECS deployment {deployment['id']} completed.",
-            runningCount=service.desired_count,
-            pendingCount=0,
-        )
-        service.deployments = [deployment]
-        group = f"service:{service.name}"
-        for task in backend.list_tasks(cluster_str=service.cluster_name, desiredStatus="RUNNING"):
-            if task.group == group:
-                backend.stop_task(service.cluster_name, task.task_arn, "replaced by the deployment")
-        backend.run_task(
-            service.cluster_name,
-            service.task_definition,
-            service.desired_count,
-            None,
-            deployment["id"],
-            None,
-            "FARGATE",
-            networking_configuration=service.network_configuration,
-            group=group,
-        )
-
-
 @pytest.fixture
 def rollouts(monkeypatch: pytest.MonkeyPatch) -> Rollouts:
     engine = Rollouts()
-    engine.install(monkeypatch)
+    engine.install(monkeypatch.setattr)
     return engine
 
 

@@ -199,6 +199,20 @@ def test_rollback_to_a_named_version(registry: Registry) -> None:
     assert registry.live_version() == a.version
 
 
+def test_switching_to_a_version_promoted_later_is_a_roll_forward(registry: Registry) -> None:
+    a, b, c = staged(registry, 3)
+    for m in (a, b, c):
+        registry.promote(m.version, reason="step")
+    back = registry.rollback()
+    assert (back.verdict, back.version) == ("rolled_back", b.version)
+    back = registry.rollback(to=a.version)
+    assert (back.verdict, back.version) == ("rolled_back", a.version)
+    forward = registry.rollback(to=c.version)  # C was promoted after A: undoing the rollbacks
+    assert (forward.verdict, forward.previous, forward.version) == ("rolled_forward", a.version, c.version)
+    assert registry.live_version() == c.version
+    assert registry.rollback().version == b.version  # still back along C's promotion, not to A
+
+
 def test_rollback_to_an_unknown_or_unpromoted_version_is_refused(registry: Registry) -> None:
     a, b = staged(registry, 2)
     registry.promote(a.version, reason="first")

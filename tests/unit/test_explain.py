@@ -54,3 +54,29 @@ def test_a_model_it_cannot_read_is_said_so() -> None:
     model = DummyClassifier().fit(rows, [0, 1, 0])
     with pytest.raises(explain.CannotExplain, match="DummyClassifier"):
         explain.split(model, rows)
+
+
+def test_a_weather_reason_names_the_flights_weather_inputs_that_count_most() -> None:
+    from flightdelay.features import FEATURES
+
+    terms = np.zeros(len(FEATURES))
+    values = np.full(len(FEATURES), np.nan)
+    for name, term, value in [
+        ("gust_kt", 0.9, 32.0),  # the two that raise this flight's risk most …
+        ("visib_mi", 0.6, 2.0),
+        ("wind_kt", 0.1, 18.0),  # … a third that raises it a little …
+        ("temp_c", -0.2, 4.0),  # … and one that lowers it: not why the weather raises the risk
+        ("dep_hour", 0.3, 17.0),
+    ]:
+        terms[FEATURES.index(name)], values[FEATURES.index(name)] = term, value
+    result = explain.Split(np.array([-1.5]), terms[None, :], "log_odds")
+    factors, advice = explain.factors(result, 0, values=values)
+    assert factors[0]["input"] == "weather"
+    assert factors[0]["words"] == (
+        "the weather at the departure airport (gusts 32 kt, visibility 2 mi) raises the chance"
+    )
+    assert advice == explain.ADVICE["weather"]
+    # Without the flight's values (or with its weather unknown) the reason stays in general words.
+    assert (
+        explain.factors(result, 0)[0][0]["words"] == "the weather at the departure airport raises the chance"
+    )

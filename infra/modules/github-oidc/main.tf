@@ -385,6 +385,17 @@ data "aws_iam_policy_document" "plan_state" {
     actions   = ["s3:ListBucket"]
     resources = [var.terraform_state_bucket_arn]
   }
+  statement {
+    # ReadOnlyAccess has no glue:GetPartitionIndexes, which refreshing a Glue table reads
+    # (modules/analytics); make deploy-local's plan with this role found it (AccessDenied).
+    sid     = "ReadWhatReadOnlyAccessLacks"
+    actions = ["glue:GetPartitionIndexes"]
+    resources = [
+      "arn:${local.partition}:glue:*:${local.account}:catalog",
+      "arn:${local.partition}:glue:*:${local.account}:database/${replace(var.name_prefix, "-", "_")}_*",
+      "arn:${local.partition}:glue:*:${local.account}:table/${replace(var.name_prefix, "-", "_")}_*/*",
+    ]
+  }
 }
 
 resource "aws_iam_role" "terraform_plan" {

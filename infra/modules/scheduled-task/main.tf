@@ -161,4 +161,10 @@ resource "aws_scheduler_schedule" "this" {
     }
   }
   depends_on = [aws_ecs_task_definition.this]
+  lifecycle {
+    # The deploy (scripts/deploy.py) owns which revision runs, as for the API service: Terraform
+    # creates the schedule on the bare family, and an apply must not undo a deploy's pin (after a
+    # failed deploy, the bare family would run the failed image, its newest revision).
+    ignore_changes = [target[0].ecs_parameters[0].task_definition_arn]
+  }
 }

@@ -113,15 +113,14 @@ def _explained(answer: Answer, flights: Flights) -> Explained | None:
     loaded = answer.loaded
     try:
         aircraft = answer.aircraft.known if answer.aircraft is not None else None
-        result = explain.split(
-            loaded.estimator, feature_matrix(loaded.features, flights, answer.known, aircraft)
-        )
+        rows = feature_matrix(loaded.features, flights, answer.known, aircraft)
+        result = explain.split(loaded.estimator, rows)
     except Exception as exc:  # an answer without its factors, never a failed answer
         log.warning(
             "no explanation", extra={"error": f"{type(exc).__name__}: {exc}", "model": loaded.version}
         )
         return None
-    return [explain.factors(result, i) for i in range(len(flights))]
+    return [explain.factors(result, i, values=rows[i]) for i in range(len(flights))]
 
 
 def _predictions(

@@ -353,6 +353,14 @@ run "the_plan_role_decrypts_no_secret" {
     condition     = aws_iam_role_policy_attachment.terraform_plan.policy_arn == "arn:aws:iam::aws:policy/ReadOnlyAccess"
     error_message = "the plan role reads through ReadOnlyAccess, which has no kms:Decrypt"
   }
+  assert {
+    condition = one([for s in jsondecode(data.aws_iam_policy_document.plan_state.json).Statement : s.Resource if s.Sid == "ReadWhatReadOnlyAccessLacks" && s.Action == "glue:GetPartitionIndexes"]) == [
+      "arn:aws:glue:*:123456789012:table/flightdelay_*/*",
+      "arn:aws:glue:*:123456789012:database/flightdelay_*",
+      "arn:aws:glue:*:123456789012:catalog",
+    ]
+    error_message = "the plan role reads partition indexes (ReadOnlyAccess lacks it) of this project's catalog only"
+  }
 }
 
 run "github_cannot_be_an_environment" {
