@@ -474,10 +474,14 @@ def api_process(emulator: Emulator, family: str, work: Path) -> Iterator[str]:
                 time.sleep(0.3)
         yield url
     finally:
-        process.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=10)
-        log.close()
+        process.terminate()  # SIGTERM, as ECS stops a task: the API flushes its answer log, then exits
+        try:
+            process.wait(timeout=90)  # the evaluator's watch reads that log next: wait for it to land
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise StepFailed("api", "the API did not stop within 90 s of SIGTERM") from None
+        finally:
+            log.close()
 
 
 def smoke(step: str, url: str) -> None:
