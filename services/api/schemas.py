@@ -116,16 +116,20 @@ class PreviousFlight(BaseModel):
 class AircraftUsed(BaseModel):
     """Which aircraft flies this flight and what its previous flight said (flightdelay/rotation.py)."""
 
-    tail_number: str | None = Field(description="the aircraft's registration; null: unknown")
+    tail_number: str | None = Field(default=None, description="the aircraft's registration; null: unknown")
     found_by: Literal["given", "schedule"] | None = Field(
+        default=None,
         description="given in the request, or found from carrier, flight number and day in the "
-        "conditions' snapshot; null: not found"
+        "conditions' snapshot; null: not found",
     )
     previous_flight: PreviousFlight | None = Field(
-        description="null: unknown aircraft, its first flight of the day, or a flight beyond the horizon"
+        default=None,
+        description="null: unknown aircraft, its first flight of the day, or a flight beyond the horizon",
     )
     summary: str = Field(examples=["N14228 left LGA at 14:05, 52 min late; 35 min to turn around"])
-    recommendation: str | None = Field(description="what follows from the aircraft's state, if anything")
+    recommendation: str | None = Field(
+        default=None, description="what follows from the aircraft's state, if anything"
+    )
 
 
 class Factor(BaseModel):
