@@ -33,7 +33,7 @@ class _Counted(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]  # typeshed takes any writable buffer
         data = self._raw.read(len(buffer))
         n = len(data)
         buffer[:n] = data

@@ -104,7 +104,7 @@ class GuardedHttp(HttpToolsProtocol):
         log.warning("connection cut", extra={"reason": f"slow {self._phase}", "client": self.client})
         self.transport.close()
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # asyncio.Protocol takes a BaseTransport, as uvicorn does
         super().connection_made(transport)
         if len(self.connections) > self._limits.max_connections:
             transport.write(TOO_MANY)

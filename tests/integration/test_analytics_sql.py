@@ -98,7 +98,7 @@ def db(lake: tuple[Path, pd.DataFrame, pd.DataFrame, pd.DataFrame]) -> Iterator[
 
 
 def run(db: object, name: str) -> pd.DataFrame:
-    frame: pd.DataFrame = db.execute((MODULE / "queries" / f"{name}.sql").read_text()).df()  # type: ignore[attr-defined]
+    frame: pd.DataFrame = db.execute((MODULE / "queries" / f"{name}.sql").read_text()).df()  # type: ignore[attr-defined]  # duckdb's stubs lack it
     return frame
 
 
@@ -108,7 +108,7 @@ def late(values: pd.Series) -> pd.Series:
 
 def test_every_table_declares_the_columns_the_system_writes(db: object) -> None:
     for table in TABLES:
-        written = [row[0] for row in db.execute(f"DESCRIBE {table}").fetchall() if row[0] != "date"]  # type: ignore[attr-defined]
+        written = [row[0] for row in db.execute(f"DESCRIBE {table}").fetchall() if row[0] != "date"]  # type: ignore[attr-defined]  # duckdb's stubs lack it
         assert glue_columns(table) == written, table
 
 
@@ -180,5 +180,5 @@ def test_input_drift_compares_each_airports_share_of_answers_and_of_history(
 
 
 def test_the_date_partition_is_the_folders_day(db: object) -> None:
-    rows = db.execute("SELECT DISTINCT date FROM new_clean ORDER BY date").fetchall()  # type: ignore[attr-defined]
+    rows = db.execute("SELECT DISTINCT date FROM new_clean ORDER BY date").fetchall()  # type: ignore[attr-defined]  # duckdb's stubs lack it
     assert [r[0] for r in rows] == ["2013-12-01", "2013-12-02", "2013-12-03"]

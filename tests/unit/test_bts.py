@@ -25,7 +25,7 @@ def store(tmp_path: Path) -> LocalStore:
 
 
 def imported(store: LocalStore, *paths: Path, **options: object) -> tuple[pd.DataFrame, dict[str, object]]:
-    summary = bts.import_files(store, list(paths), run_id="run1", **options)  # type: ignore[arg-type]
+    summary = bts.import_files(store, list(paths), run_id="run1", **options)  # type: ignore[arg-type]  # options are the tests' own keywords
     return read_partitions(store, layout.TRAINING), summary
 
 
@@ -78,7 +78,7 @@ def test_bad_rows_are_quarantined_with_the_reason_and_counted(store: LocalStore)
     assert summary["rows_read"] == 8
     assert summary["rows_written"] == len(flights) == 6
     assert summary["dropped_by_reason"] == {"Dest": 1, "CRSDepTime": 1}
-    report: dict[str, object] = summary["files"][0]  # type: ignore[index]
+    report: dict[str, object] = summary["files"][0]  # type: ignore[index]  # the summary is a JSON-shaped dict
     assert report["layout"] == "Reporting Carrier"
     key = str(report["rejected_key"])
     assert key == layout.import_rejected("run1", SAMPLE.name)
@@ -119,7 +119,7 @@ def test_every_layout_gives_the_same_flights(tmp_path: Path) -> None:
         target = LocalStore(tmp_path / f"store-{name}")
         flights, summary = imported(target, tmp_path / name)
         tables.append(flights)
-        layouts.append(summary["files"][0]["layout"])  # type: ignore[index]
+        layouts.append(summary["files"][0]["layout"])  # type: ignore[index]  # the summary is a JSON-shaped dict
     assert layouts == ["Reporting Carrier", "Marketing Carrier", "1987-2008"]
     for table in tables[1:]:
         pd.testing.assert_frame_equal(table, tables[0])

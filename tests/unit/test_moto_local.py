@@ -17,7 +17,7 @@ BOUNDARY = "arn:aws:iam::123456789012:policy/flightdelay-permissions-boundary-de
 
 
 def judge(statement: dict[str, Any], action: str, resource: str, context: dict[str, Any]) -> PermissionResult:
-    return moto_local._statement_is_action_permitted(  # type: ignore[no-any-return]
+    return moto_local._statement_is_action_permitted(  # type: ignore[no-any-return]  # moto is untyped
         IAMPolicyStatement(statement), action, resource, None, context
     )
 

@@ -183,7 +183,7 @@ def _changes(zone: str, start: int, end: int) -> list[tuple[datetime, timedelta]
     )
     walls = [datetime.fromtimestamp(t, tz) for t in hours]
     return [
-        (after.replace(tzinfo=None, fold=0), after.utcoffset() - before.utcoffset())  # type: ignore[operator]
+        (after.replace(tzinfo=None, fold=0), after.utcoffset() - before.utcoffset())  # type: ignore[operator]  # utcoffset is never None in a zone
         for before, after in pairwise(walls)
         if before.utcoffset() != after.utcoffset()
     ]
