@@ -88,6 +88,12 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore:
     return S3Store(bucket, "some/prefix", client=s3_client(endpoint))
 
 
+# For a test whose subject does not depend on the backend (a policy's verdict, a model's quality):
+# the `store` fixture on the local store only. What does depend on it (writes, switches, races,
+# listings and the order of records) keeps both.
+on_the_local_store = pytest.mark.parametrize("store", ["local"], indirect=True)
+
+
 # --- models trained once per test run ------------------------------------------------------------
 
 

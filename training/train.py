@@ -104,12 +104,17 @@ def train(
     # Read a day at a time, at most max_rows flights kept (training/window.py): memory is set by
     # the budget, not by the history's length.
     window = stream_window(
-        data, include_new=include_new, start=start, end=end, budget=max_rows, seed=seed, progress=say
+        data,
+        include_new=include_new,
+        start=start,
+        end=end,
+        budget=max_rows,
+        seed=seed,
+        sample=sample,
+        progress=say,
     )
     labelled = window.rows
     dropped = {"no arrival delay (cancelled or diverted)": window.rows_unlabelled}
-    if sample is not None and sample < len(labelled):
-        labelled = labelled.sample(n=sample, random_state=seed).sort_values("sched_dep_utc")
     _check_usable(labelled, "the training window")
     train_rows, valid_rows = split_by_time(labelled)
     _check_usable(train_rows, "the training part of the window")

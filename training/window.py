@@ -137,6 +137,18 @@ def plan(labelled_by_day: dict[date, int], budget: int) -> tuple[dict[date, floa
     return {d: 1.0 if f"{d:%Y-%m}" in whole else rate for d in labelled_by_day}, sorted(whole), rate
 
 
+def allocate(expected: dict[date, float], n: int) -> dict[date, int]:
+    """n rows shared among the days in proportion to what each day would give (largest remainders):
+    a uniform sample of exactly n, drawn a day at a time."""
+    total = sum(expected.values())
+    quotas = {day: n * e / total for day, e in expected.items()} if total else dict.fromkeys(expected, 0.0)
+    sizes = {day: math.floor(q) for day, q in quotas.items()}
+    by_remainder = sorted(quotas, key=lambda day: (sizes[day] - quotas[day], day))
+    for day in by_remainder[: n - sum(sizes.values())]:
+        sizes[day] += 1
+    return sizes
+
+
 def _together(frames: list[pd.DataFrame]) -> pd.DataFrame:
     """Frames of one shape as one (an empty one is left out: pandas warns about its dtypes)."""
     full = [f for f in frames if len(f)]
@@ -158,13 +170,18 @@ def stream_window(
     end: date | None,
     budget: int,
     seed: int,
+    sample: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Window:
     """The labelled flights of the window with their conditions, at most ``budget`` of them (a
-    time-aware sample, see the module's docstring), read a day at a time."""
+    time-aware sample, see the module's docstring), read a day at a time; ``sample``: exactly that
+    many of those, drawn uniformly, each day before its conditions are computed (the work is the
+    sample's, not the window's)."""
     days = _Days(store, include_new=include_new, start=start, end=end)
     counts = {day: int(days.flights(day, ["arr_delay"])["arr_delay"].notna().sum()) for day in days.days}
     rates, whole, older_rate = plan(counts, budget)
+    expected = {day: counts[day] * rates[day] for day in days.days}
+    sizes = allocate(expected, sample) if sample is not None and sample < sum(expected.values()) else None
     if progress and older_rate < 1.0:
         progress(
             f"row budget {budget:,} of {sum(counts.values()):,} labelled flights: months "
@@ -182,8 +199,9 @@ def stream_window(
         labelled = schema.labelled(flights)
         unlabelled += len(flights) - len(labelled)
         rng = np.random.default_rng([seed, day.toordinal()])
-        if rates[day] < 1.0:
-            n = math.floor(len(labelled) * rates[day] + rng.random())  # unbiased rounding
+        if sizes is not None or rates[day] < 1.0:
+            # The day's share of the sample, or of the budget (rounded up or down without bias).
+            n = sizes[day] if sizes is not None else math.floor(len(labelled) * rates[day] + rng.random())
             labelled = labelled.iloc[np.sort(rng.choice(len(labelled), size=n, replace=False))]
         # Weather partitions are UTC days, flights local ones: a local day's flights are asked about
         # from the UTC day before (a horizon's hours earlier) to the one after (an evening in the west).

@@ -1,4 +1,5 @@
-"""The evaluator on both storage backends: every verdict of the policy, races, rollback, reports."""
+"""The evaluator: every verdict of the policy (on the local store: a verdict does not depend on the
+backend), and on both backends the promotion itself, races, conflicts, rollback and reports."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from flightdelay.registry import Registry
 from flightdelay.scoring import paired_bootstrap_auc_difference, scores
 from flightdelay.storage import LocalStore, ObjectStore
 from services.evaluator.evaluate import evaluate
+from tests.conftest import on_the_local_store
 from tests.factories import BASE_TIME, TEST_TYPES, NoisyModel, stage_model, write_days
 
 END = date(2013, 12, 7)
@@ -73,6 +75,7 @@ def test_first_candidate_is_promoted_when_nothing_is_live(data: ObjectStore, goo
     assert m.version in report
 
 
+@on_the_local_store
 def test_a_better_candidate_is_promoted(data: ObjectStore, good_model: Any) -> None:
     registry = Registry(data, extra_trusted_types=TEST_TYPES)
     weak = stage_model(registry, NoisyModel(good_model, 0.7), now=at(0))
@@ -86,6 +89,7 @@ def test_a_better_candidate_is_promoted(data: ObjectStore, good_model: Any) -> N
     assert registry.live_version() == strong.version
 
 
+@on_the_local_store
 def test_a_worse_candidate_is_rejected_and_live_is_unchanged(data: ObjectStore, good_model: Any) -> None:
     registry = Registry(data, extra_trusted_types=TEST_TYPES)
     strong = stage_model(registry, good_model, now=at(0))
@@ -100,6 +104,7 @@ def test_a_worse_candidate_is_rejected_and_live_is_unchanged(data: ObjectStore, 
     assert "REJECTED" in data.get(outcome.decision.report_key).data.decode()
 
 
+@on_the_local_store
 def test_an_equal_candidate_is_promoted_as_the_policy_says(data: ObjectStore, good_model: Any) -> None:
     registry = Registry(data, extra_trusted_types=TEST_TYPES)
     first = stage_model(registry, good_model, now=at(0))
@@ -114,6 +119,7 @@ def test_an_equal_candidate_is_promoted_as_the_policy_says(data: ObjectStore, go
     assert registry.live_version() == twin.version
 
 
+@on_the_local_store
 def test_too_little_data_gives_no_decision_and_changes_nothing(data: ObjectStore, good_model: Any) -> None:
     registry = Registry(data, extra_trusted_types=TEST_TYPES)
     m = stage_model(registry, good_model, now=at(0))
@@ -124,6 +130,7 @@ def test_too_little_data_gives_no_decision_and_changes_nothing(data: ObjectStore
     assert run(data).candidate == m.version  # still waiting for a verdict
 
 
+@on_the_local_store
 def test_a_candidate_below_the_bar_is_rejected(data: ObjectStore, good_model: Any) -> None:
     stage_model(Registry(data, extra_trusted_types=TEST_TYPES), good_model, now=at(0))
     outcome = run(data, settings=settings(eval_min_roc_auc=0.95))
@@ -141,6 +148,7 @@ def test_a_tampered_candidate_is_rejected(data: ObjectStore, good_model: Any) ->
     assert registry.live_version() is None
 
 
+@on_the_local_store
 def test_nothing_to_evaluate_when_every_candidate_has_a_verdict(data: ObjectStore, good_model: Any) -> None:
     stage_model(Registry(data, extra_trusted_types=TEST_TYPES), good_model, now=at(0))
     assert run(data).verdict == "promoted"

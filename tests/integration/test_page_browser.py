@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from flightdelay import datasets, layout, schema
+from flightdelay import datasets, layout
 from flightdelay.config import get_settings
 from flightdelay.records import DataWindow, Drift, LiveScores, Monitoring
 from flightdelay.registry import Registry
@@ -279,17 +279,17 @@ def test_the_page_fits_a_phone(browser: Any, server: tuple[RunningServer, str], 
     page.close()
 
 
-def test_an_evaluation_report_reads_fully_in_chromium(browser: Any, tmp_path: Path) -> None:
+def test_an_evaluation_report_reads_fully_in_chromium(
+    browser: Any, tmp_path: Path, shared_models: Callable[[str], Any]
+) -> None:
     from flightdelay.config import get_settings as settings_of
     from services.evaluator.evaluate import evaluate
     from tests.factories import TEST_TYPES, NoisyModel, write_days
-    from training.models import hist_gradient_boosting
 
     store = LocalStore(tmp_path / "both")
     registry = Registry(store, extra_trusted_types=TEST_TYPES)
     write_days(store, "new/clean", datasets.load_flights(date(2013, 12, 1), date(2013, 12, 7)))
-    train = schema.labelled(datasets.load_flights(end=datasets.TRAINING_END).iloc[::10])
-    good = hist_gradient_boosting(0).fit(train, schema.target(train))
+    good = shared_models("hgb")
     weak = stage_model(registry, NoisyModel(good, 0.7), now=BASE_TIME)
     registry.promote(weak.version, reason="setup")
     stage_model(registry, good, now=BASE_TIME.replace(minute=30))

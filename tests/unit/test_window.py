@@ -12,7 +12,7 @@ from flightdelay import conditions, datasets, layout, rotation, schema
 from flightdelay.partitions import to_parquet_bytes, write_observations
 from flightdelay.storage import LocalStore
 from tests.factories import flights_slice, write_days
-from training.window import KEPT, plan, stream_window
+from training.window import KEPT, allocate, plan, stream_window
 
 
 def days(start: str, n: int, per_day: int) -> dict[date, int]:
@@ -62,6 +62,41 @@ def test_the_stream_keeps_at_most_the_budget_with_the_latest_month_whole(
     assert int((window.rows["flight_date"].dt.month == 4).sum()) == april
     assert list(window.rows.columns) == list(KEPT)
     assert (window.rows_read, window.rows_labelled) == (len(flights), len(labelled))
+
+
+def test_a_sample_shares_exactly_n_among_the_days_in_proportion() -> None:
+    expected = {**days("2019-01-01", 3, 100), date(2019, 1, 4): 0, date(2019, 1, 5): 50.5}
+    sizes = allocate(expected, 101)
+    assert sum(sizes.values()) == 101
+    assert sizes[date(2019, 1, 4)] == 0
+    assert all(abs(sizes[d] - 101 * e / 350.5) < 1 for d, e in expected.items())
+    assert allocate(expected, 101) == sizes  # no randomness in who gets the remainder
+
+
+def test_a_sample_is_drawn_in_the_stream_exactly_n_flights_from_every_day(
+    history: tuple[LocalStore, pd.DataFrame],
+) -> None:
+    store, flights = history
+    april = (date(2013, 4, 1), date(2013, 4, 30))
+    flights = flights[flights["flight_date"] >= "2013-04-01"]
+    labelled = schema.labelled(flights)
+    n = len(labelled) // 4
+    window = stream_window(
+        store, include_new=False, start=april[0], end=april[1], budget=10**9, seed=1, sample=n
+    )
+    assert len(window.rows) == n
+    assert (window.rows_read, window.rows_labelled) == (len(flights), len(labelled))
+    per_day = window.rows.groupby(window.rows["flight_date"].dt.date).size()
+    whole = labelled.groupby(labelled["flight_date"].dt.date).size()
+    assert ((per_day - whole[per_day.index] / 4).abs() < 1).all()
+    keys = ["carrier", "origin", "dest", "sched_dep_utc", "tail_number"]
+    drawn = pd.MultiIndex.from_frame(window.rows[keys])
+    assert drawn.isin(pd.MultiIndex.from_frame(labelled[keys])).all()  # real flights, each once
+    assert not drawn.duplicated().any()
+    again = stream_window(
+        store, include_new=False, start=april[0], end=april[1], budget=10**9, seed=1, sample=n
+    )
+    pd.testing.assert_frame_equal(again.rows, window.rows)
 
 
 def test_each_flight_sees_the_conditions_the_whole_table_would_give_it(
