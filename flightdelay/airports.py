@@ -2,22 +2,46 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import airportsdata
+    import pandas as pd
 
 EARTH_RADIUS_KM = 6371.0088
+IATA_AIRPORT = r"^[A-Z]{3}$"
+
+
+def airport_codes(value: str | list[str]) -> list[str]:
+    """Comma-separated (or listed) airport codes, upper-cased; ValueError naming any that is not IATA."""
+    items = value.split(",") if isinstance(value, str) else value
+    codes = [code.strip().upper() for code in items if code.strip()]
+    if not codes:
+        raise ValueError("name at least one airport")
+    bad = [code for code in codes if not re.fullmatch(IATA_AIRPORT, code)]
+    if bad:
+        raise ValueError(f"not IATA airport codes: {', '.join(bad)}")
+    return codes
+
+
+@cache
+def _airports() -> dict[str, airportsdata.Airport]:
+    import airportsdata
+
+    return airportsdata.load("IATA")
 
 
 @cache
 def airport_table() -> pd.DataFrame:
     """One row per IATA airport: tz, lat, lon (indexed by code)."""
-    import airportsdata
+    import pandas as pd  # here, not above: settings check codes with timezones(), without pandas
 
-    rows = airportsdata.load("IATA")
+    rows = _airports()
     table = pd.DataFrame.from_dict(rows, orient="index")[["tz", "lat", "lon"]]
     table.index.name = "iata"
     return table
@@ -37,6 +61,8 @@ def distance_km(origin: Iterable[Any], dest: Iterable[Any]) -> np.ndarray:
 
 def great_circle_km(origin: pd.Series, dest: pd.Series) -> pd.Series:
     """``distance_km`` as a Series aligned with ``origin``, for the normalized table."""
+    import pandas as pd
+
     return pd.Series(distance_km(origin, dest), index=origin.index, name="distance_km")
 
 
@@ -53,7 +79,7 @@ def coordinates() -> dict[str, tuple[float, float]]:
 @cache
 def timezones() -> dict[str, str]:
     """IATA code → IANA time zone."""
-    return {str(code): str(tz) for code, tz in airport_table()["tz"].items()}
+    return {str(code): str(row["tz"]) for code, row in _airports().items()}
 
 
 def unknown_codes(codes: Iterable[str]) -> list[str]:
@@ -63,9 +89,7 @@ def unknown_codes(codes: Iterable[str]) -> list[str]:
 
 @cache
 def _icao() -> dict[str, str]:
-    import airportsdata
-
-    return {code: str(row["icao"]) for code, row in airportsdata.load("IATA").items() if row.get("icao")}
+    return {code: str(row["icao"]) for code, row in _airports().items() if row.get("icao")}
 
 
 def icao_codes(iata: Iterable[str]) -> dict[str, str]:

@@ -11,9 +11,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from flightdelay.airports import unknown_codes
+from flightdelay.airports import airport_codes, unknown_codes
 from flightdelay.errors import ConfigError
-from flightdelay.schema import airport_codes
 
 ENV_PREFIX = "FLIGHTDELAY_"
 

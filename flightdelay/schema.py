@@ -8,7 +8,6 @@ their status but have no arrival delay, so they carry no label.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache, lru_cache
@@ -17,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 
+from flightdelay.airports import IATA_AIRPORT, airport_codes
 from flightdelay.errors import SchemaValidationError
 
 DELAY_THRESHOLD_MINUTES = 15.0
@@ -62,7 +62,6 @@ FLIGHT_KEY = ["flight_date", "carrier", "flight_number", "origin"]
 
 # The code rules every edge checks (the table, the API's bodies, settings, command options).
 IATA_CARRIER = r"^[A-Z0-9]{2}$"
-IATA_AIRPORT = r"^[A-Z]{3}$"
 FLIGHT_NUMBER = r"^[0-9]{1,5}[A-Z]?$"
 _PATTERNS = {
     "carrier": (IATA_CARRIER, "is not a 2-character IATA airline code"),
@@ -72,18 +71,6 @@ _PATTERNS = {
 }
 MAX_BLOCK_MINUTES = 20 * 60
 DELAY_RANGE = (-180.0, 48 * 60.0)
-
-
-def airport_codes(value: str | list[str]) -> list[str]:
-    """Comma-separated (or listed) airport codes, upper-cased; ValueError naming any that is not IATA."""
-    items = value.split(",") if isinstance(value, str) else value
-    codes = [code.strip().upper() for code in items if code.strip()]
-    if not codes:
-        raise ValueError("name at least one airport")
-    bad = [code for code in codes if not re.fullmatch(IATA_AIRPORT, code)]
-    if bad:
-        raise ValueError(f"not IATA airport codes: {', '.join(bad)}")
-    return codes
 
 
 def known_airports(codes: str | list[str], *, source: str) -> list[str]:

@@ -13,8 +13,6 @@ import html
 from collections.abc import Mapping
 
 import numpy as np
-from sklearn.calibration import calibration_curve
-from sklearn.metrics import precision_recall_curve, roc_auc_score, roc_curve
 
 from flightdelay.records import Decision, Evaluation, Manifest, Verdict
 
@@ -112,6 +110,8 @@ def _histogram(y: np.ndarray, p: np.ndarray) -> str:
 
 
 def _slices(y: np.ndarray, predictions: Mapping[str, np.ndarray], groups: Mapping[str, np.ndarray]) -> str:
+    from sklearn.metrics import roc_auc_score  # here: see render()
+
     names = list(predictions)
     out = []
     for label, values in groups.items():
@@ -176,6 +176,11 @@ def render(
 ) -> str:
     """The report as one HTML string. ``groups``: the window's origin, carrier and departure hour
     per flight (for the slices); ``importance``: per model, each input's mean part."""
+    # Imported here: a switch made by hand (render_switch) draws no curve, and the registry's
+    # commands start without scikit-learn's second of imports.
+    from sklearn.calibration import calibration_curve
+    from sklearn.metrics import precision_recall_curve, roc_curve
+
     candidate, live, window = evaluation.candidate, evaluation.live, evaluation.window
     metrics, comparison, policy = evaluation.metrics, evaluation.comparison, evaluation.policy
     names = list(metrics)
