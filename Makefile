@@ -36,7 +36,7 @@ test: setup browser ## the fast suite (every test not marked slow), on two worke
 # The whole loop run end to end (the demo, the README's path, the training container's seed):
 # minutes each, so CI runs them (.ci/run) and `make test` stays fast feedback.
 test-e2e: setup
-	$(BIN)/pytest -n 2 --dist loadfile -m slow
+	$(BIN)/pytest -n 2 --dist loadfile -m slow --durations=10
 
 lint: setup ## ruff, formatting, mypy --strict on every package, the lock and the pre-commit config
 	$(BIN)/ruff check .
