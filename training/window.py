@@ -139,9 +139,9 @@ def plan(labelled_by_day: dict[date, int], budget: int) -> tuple[dict[date, floa
 
 def allocate(expected: dict[date, float], n: int) -> dict[date, int]:
     """n rows shared among the days in proportion to what each day would give (largest remainders):
-    a uniform sample of exactly n, drawn a day at a time."""
+    a uniform sample of exactly n (fewer than the days give), drawn a day at a time."""
     total = sum(expected.values())
-    quotas = {day: n * e / total for day, e in expected.items()} if total else dict.fromkeys(expected, 0.0)
+    quotas = {day: n * e / total for day, e in expected.items()}
     sizes = {day: math.floor(q) for day, q in quotas.items()}
     by_remainder = sorted(quotas, key=lambda day: (sizes[day] - quotas[day], day))
     for day in by_remainder[: n - sum(sizes.values())]:
